@@ -1,0 +1,1 @@
+"""Tardis: a self-service data platform shipped as one Dagster code location."""

@@ -1,0 +1,24 @@
+"""The `tardis` command line: one sub-module per command group, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from tardis_dagster.cli import demo, local, specs
+
+app = typer.Typer(
+    name="tardis",
+    help="Tardis: describe a data product in one YAML file; the platform does the rest.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("validate")(specs.validate)
+app.command("schema")(specs.schema)
+app.add_typer(local.app, name="local")
+app.add_typer(demo.app, name="demo")
+
+
+def main() -> None:
+    """Entry point of the `tardis` console script."""
+    app()

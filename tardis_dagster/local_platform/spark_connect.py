@@ -1,0 +1,97 @@
+"""The local Spark Connect server: one warm JVM with the Iceberg session catalog, shared by every client."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from tardis_dagster.local_platform import jars
+from tardis_dagster.local_platform.service import LocalService
+from tardis_dagster.settings import get_settings
+
+
+def pyspark_home() -> Path:
+    """SPARK_HOME of the installed pyspark wheel (it ships bin/spark-submit and the Connect jar)."""
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port: int) -> dict[str, str]:
+    """Spark configuration of the local server; production (EMR + Glue) differs only in these values."""
+    return {
+        # Loopback only: by default Spark Connect listens on every interface.
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.jars": ",".join(str(j) for j in extra_jars),
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        # Iceberg as the session catalog, so dbt-spark and Spark jobs see the same tables.
+        "spark.sql.catalog.spark_catalog": "org.apache.iceberg.spark.SparkSessionCatalog",
+        "spark.sql.catalog.spark_catalog.type": "hive",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.sources.default": "iceberg",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
+        ),
+        # pyspark ships HikariCP, not the BoneCP pool the embedded metastore asks for by default.
+        "spark.hadoop.datanucleus.connectionPoolingType": "HikariCP",
+        # The embedded Derby metastore has no Hive lock tables; commits all go through this one JVM.
+        "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore}",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.connect.session.manager.defaultSessionTimeout": "60m",
+    }
+
+
+class SparkConnectService(LocalService):
+    """spark-submit of the Spark Connect server class from the pyspark wheel."""
+
+    name = "spark-connect"
+    startup_timeout_s = 180.0
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.port = settings.spark_connect_port
+        self.remote = f"sc://127.0.0.1:{self.port}"
+        self.warehouse = settings.warehouse_dir
+        super().__init__(settings.home / "spark")
+
+    def prepare(self) -> None:
+        """Resolve the connector jars and create the warehouse and metastore folders."""
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "metastore").mkdir(parents=True, exist_ok=True)
+        self._jars = jars.extra_jars("spark", pyspark_home() / "jars")
+
+    def command(self) -> list[str]:
+        confs = server_confs(self.warehouse, self.state_dir / "metastore", self._jars, self.port)
+        cmd = [
+            str(pyspark_home() / "bin" / "spark-submit"),
+            "--class",
+            "org.apache.spark.sql.connect.service.SparkConnectServer",
+            "--name",
+            "tardis-spark-connect",
+            "--driver-memory",
+            os.environ.get("TARDIS_SPARK_DRIVER_MEMORY", "4g"),
+        ]
+        for key, value in confs.items():
+            cmd += ["--conf", f"{key}={value}"]
+        return cmd
+
+    def environment(self) -> dict[str, str]:
+        return {"SPARK_HOME": str(pyspark_home()), "PYSPARK_PYTHON": sys.executable}
+
+    def healthy(self) -> bool:
+        """A real `select 1` through Spark Connect."""
+        if not self.port_open():
+            return False
+        try:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.builder.remote(self.remote).getOrCreate()
+            return spark.sql("select 1 as ok").collect()[0]["ok"] == 1
+        except Exception:  # any client error means "not healthy yet"
+            return False

@@ -1,0 +1,66 @@
+"""Environment switches in one place: where things live and which deployment we run in.
+
+Everything machine- or deployment-specific is read here from environment variables, so the rest
+of the code never reads `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Deployment = Literal["local", "prod"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for this process."""
+
+    deployment: Deployment
+    project_root: Path
+    home: Path  # local state: jars, service data, logs, the lake
+    specs_dir: Path
+    spark_remote: str
+    kafka_bootstrap: str
+    kafka_port: int
+    kafka_controller_port: int
+    spark_connect_port: int
+    dagster_url: str
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """Root of the local Iceberg warehouse (the lake)."""
+        return self.home / "spark" / "warehouse"
+
+    @property
+    def jars_dir(self) -> Path:
+        """Maven-resolved jars for Kafka and Spark."""
+        return self.home / "jars"
+
+
+@cache
+def get_settings() -> Settings:
+    """Read the settings once per process from the environment (with local defaults)."""
+    home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()
+    kafka_port = int(os.environ.get("TARDIS_KAFKA_PORT", "9092"))
+    spark_port = int(os.environ.get("TARDIS_SPARK_CONNECT_PORT", "15002"))
+    deployment = os.environ.get("TARDIS_DEPLOYMENT", "local")
+    if deployment not in ("local", "prod"):
+        raise ValueError(f"TARDIS_DEPLOYMENT must be 'local' or 'prod', not {deployment!r}")
+    return Settings(
+        deployment=deployment,  # type: ignore[arg-type]
+        project_root=PROJECT_ROOT,
+        home=home,
+        specs_dir=Path(os.environ.get("TARDIS_SPECS_DIR", PROJECT_ROOT / "product_specs")).resolve(),
+        spark_remote=os.environ.get("SPARK_REMOTE", f"sc://127.0.0.1:{spark_port}"),
+        kafka_bootstrap=os.environ.get("TARDIS_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
+        kafka_port=kafka_port,
+        kafka_controller_port=int(os.environ.get("TARDIS_KAFKA_CONTROLLER_PORT", "9093")),
+        spark_connect_port=spark_port,
+        dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
+    )
