@@ -11,7 +11,7 @@ from tardis_dagster.local_platform.service import LocalService
 from tardis_dagster.local_platform.spark_connect import SparkConnectService
 
 
-class ServiceFailed(RuntimeError):
+class ServiceFailedError(RuntimeError):
     """A service did not become healthy; the message names it and quotes its log."""
 
 
@@ -36,14 +36,14 @@ def _wait_healthy(svc: LocalService) -> None:
     deadline = time.monotonic() + svc.startup_timeout_s
     while time.monotonic() < deadline:
         if svc.process.exited():
-            raise ServiceFailed(
+            raise ServiceFailedError(
                 f"{svc.name} exited during start-up. Last lines of {svc.process.log_file}:\n"
                 f"{svc.process.log_tail()}"
             )
         if svc.healthy():
             return
         time.sleep(1.0)
-    raise ServiceFailed(
+    raise ServiceFailedError(
         f"{svc.name} did not become healthy within {svc.startup_timeout_s:.0f}s. "
         f"Last lines of {svc.process.log_file}:\n{svc.process.log_tail()}"
     )
@@ -65,7 +65,7 @@ def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatu
             result.append(ServiceStatus(svc.name, pid, svc.port, True, log=str(svc.process.log_file)))
             continue
         if svc.port_open():
-            raise ServiceFailed(
+            raise ServiceFailedError(
                 f"{svc.name}: port {svc.port} is taken by a process that `tardis local` did not start; "
                 "stop it or set another port in the environment (see README)."
             )
@@ -75,7 +75,7 @@ def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatu
         pid = svc.process.start(svc.command(), svc.environment())
         try:
             _wait_healthy(svc)
-        except ServiceFailed:
+        except ServiceFailedError:
             svc.process.stop()
             raise
         progress(f"{svc.name}: healthy on 127.0.0.1:{svc.port} (pid {pid})")
@@ -89,7 +89,9 @@ def status() -> list[ServiceStatus]:
     for svc in services():
         pid = svc.process.pid()
         rows.append(
-            ServiceStatus(svc.name, pid, svc.port, pid is not None and svc.healthy(), log=str(svc.process.log_file))
+            ServiceStatus(
+                svc.name, pid, svc.port, pid is not None and svc.healthy(), log=str(svc.process.log_file)
+            )
         )
     return rows
 

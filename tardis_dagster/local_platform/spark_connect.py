@@ -30,6 +30,8 @@ def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port:
         "spark.sql.catalog.spark_catalog": "org.apache.iceberg.spark.SparkSessionCatalog",
         "spark.sql.catalog.spark_catalog.type": "hive",
         "spark.sql.catalogImplementation": "hive",
+        # Many clients share this server: a cached table would hide another client's fresh commit.
+        "spark.sql.catalog.spark_catalog.cache-enabled": "false",
         "spark.sql.warehouse.dir": str(warehouse),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.default": "iceberg",

@@ -1,0 +1,1 @@
+"""Landing: sources (files, Kafka) into the append-only raw layer."""

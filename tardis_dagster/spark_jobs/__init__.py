@@ -1,0 +1,5 @@
+"""Spark job scripts, launched by `resources.spark.SparkJobRunner` through Dagster Pipes.
+
+These modules run inside the Spark driver (locally a Spark Connect client, in production an EMR job),
+so they import only pyspark, dagster_pipes and each other, never the rest of tardis_dagster.
+"""

@@ -1,0 +1,62 @@
+"""What every Spark job shares: the session, table helpers, and reporting back through Pipes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+
+def spark_session(app_name: str) -> SparkSession:
+    """The session: a Spark Connect client when SPARK_REMOTE is set (local), else the cluster's own."""
+    return SparkSession.builder.appName(app_name).getOrCreate()
+
+
+def quote(identifier: str) -> str:
+    """Quote a (validated) identifier for Spark SQL."""
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+def table_exists(spark: SparkSession, table: str) -> bool:
+    """Whether `namespace.table` exists in the session catalog."""
+    return spark.catalog.tableExists(table)
+
+
+def ensure_namespace(spark: SparkSession, namespace: str) -> None:
+    """Create the layer's namespace (database) if needed."""
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {quote(namespace)}")
+
+
+def current_snapshot_id(spark: SparkSession, table: str) -> int | None:
+    """The Iceberg snapshot the table currently points at (None for an empty new table)."""
+    rows = (
+        spark.sql(
+            f"SELECT snapshot_id FROM {table}.history WHERE is_current_ancestor ORDER BY made_current_at DESC"
+        )
+        .limit(1)
+        .collect()
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def schema_metadata(schema: StructType, descriptions: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Spark schema as the raw value of Dagster's `table_schema` metadata type."""
+    descriptions = descriptions or {}
+    return {
+        "columns": [
+            {
+                "name": field.name,
+                "type": field.dataType.simpleString(),
+                "description": descriptions.get(field.name),
+                "constraints": {"nullable": field.nullable},
+            }
+            for field in schema.fields
+        ]
+    }
+
+
+def pipes_schema(df_or_schema: DataFrame | StructType) -> dict[str, Any]:
+    """`{"type": "table_schema", "raw_value": ...}` for Pipes metadata."""
+    schema = df_or_schema if isinstance(df_or_schema, StructType) else df_or_schema.schema
+    return {"type": "table_schema", "raw_value": schema_metadata(schema)}
