@@ -37,10 +37,7 @@ class Settings:
         """Root of the local Iceberg warehouse (the lake)."""
         return self.home / "spark" / "warehouse"
 
-    @property
-    def jars_dir(self) -> Path:
-        """Maven-resolved jars for Kafka and Spark."""
-        return self.home / "jars"
+    jars_dir: Path  # Maven-resolved jars for Kafka and Spark (shareable between homes)
 
 
 @cache
@@ -63,4 +60,5 @@ def get_settings() -> Settings:
         kafka_controller_port=int(os.environ.get("TARDIS_KAFKA_CONTROLLER_PORT", "9093")),
         spark_connect_port=spark_port,
         dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
+        jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
     )

@@ -2,6 +2,50 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from tardis_dagster.demo import files as demo_files
+from tardis_dagster.settings import get_settings
+from tardis_dagster.specs import load_catalog
 
 app = typer.Typer(help="Generate demo data for the demo data products.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("files")
+def files(
+    specs: Annotated[Path | None, typer.Option(help="Spec folder (default: product_specs/).")] = None,
+    count: Annotated[int, typer.Option(min=1, help="Files to add per product.")] = 3,
+    rows: Annotated[int, typer.Option(min=1, help="Rows per file.")] = 200,
+    corrupt: Annotated[
+        bool, typer.Option(help="Also drop one file that cannot be parsed (for quarantine).")
+    ] = True,
+) -> None:
+    """Drop new demo files into the folder of every local `files` product (adds to what is there)."""
+    catalog = load_catalog([specs or get_settings().specs_dir])
+    if catalog.problems:
+        for problem in catalog.problems:
+            console.print(str(problem), markup=False, highlight=False)
+        raise typer.Exit(1)
+    products = [
+        p
+        for p in catalog.products
+        if p.source.files is not None and not p.source.files.is_remote  # s3:// drops are not ours to write
+    ]
+    table = Table("product", "format", "folder", "new files", "rows")
+    for product in track(products, description="writing demo files", console=console):
+        folder = Path(product.files_location())
+        first = len(list(folder.glob(f"{product.name}-*"))) if folder.exists() else 0
+        written = demo_files.generate(product, folder, files=count, rows_per_file=rows, first_file=first)
+        if corrupt and not (folder / f"corrupt.{product.source.files.format}").exists():  # type: ignore[union-attr]
+            written.append(demo_files.write_corrupt_file(product, folder))
+        table.add_row(
+            product.name, product.source.files.format, str(folder), str(len(written)), str(count * rows)
+        )  # type: ignore[union-attr]
+    console.print(table)

@@ -25,10 +25,10 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         listing = "\n".join(str(p) for p in catalog.problems)
         raise SpecProblemsError(f"{len(catalog.problems)} problem(s) in the product specs:\n{listing}")
     settings = settings or get_settings()
-    landing_assets = files_landing.build(catalog.products)
-    raw_keys = {a.key.path[-1]: a.key for a in landing_assets}
+    assets = [a for a in (files_landing.files_landing_assets(catalog.products),) if a is not None]
+    raw_keys = {key.path[-1]: key for a in assets for key in a.keys}
     return dg.Definitions(
-        assets=landing_assets,
+        assets=assets,
         schedules=schedules.build(catalog.products, raw_keys),
         resources=build_resources(settings),
     )

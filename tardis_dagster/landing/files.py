@@ -1,10 +1,14 @@
 """Raw landing assets for products with a `files` source (parquet, json, csv; local or s3://).
 
+All files products are asset specs of ONE subsettable multi-asset, the way dagster-dbt serves a
+whole dbt project: one op instead of one per product keeps thousands of products quick to load,
+and a run still materializes only the products it selected. A product whose landing fails does not
+stop the others; the step fails at the end, naming it.
+
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
 
-
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
@@ -13,6 +17,7 @@ from tardis_dagster.resources.spark import SparkJobRunner
 from tardis_dagster.specs import DataProduct
 
 LAYER = "raw"
+OP_NAME = "land_files"
 
 
 def landing_extras(product: DataProduct) -> dict[str, object]:
@@ -21,6 +26,7 @@ def landing_extras(product: DataProduct) -> dict[str, object]:
     assert files is not None, f"{product.name} has no files source"
     return {
         "product": product.name,
+        "asset_key": dg.AssetKey([LAYER, product.name]).to_user_string(),
         "uri": product.files_location(),
         "format": files.format,
         "pattern": files.glob,
@@ -30,24 +36,42 @@ def landing_extras(product: DataProduct) -> dict[str, object]:
     }
 
 
-def files_landing_asset(product: DataProduct) -> dg.AssetsDefinition:
-    """The asset `raw/<product>`: lands files not landed before, quarantining the unparseable ones."""
+def landing_spec(product: DataProduct) -> dg.AssetSpec:
+    """The asset spec of `raw/<product>` for a files product."""
     attributes = asset_attributes(product, LAYER)
     attributes["metadata"]["source_uri"] = product.files_location()
-    extras = landing_extras(product)
-
-    @dg.asset(
-        name=product.name,
-        key_prefix=[LAYER],
+    attributes["metadata"]["quarantine_table"] = table_name(LAYER, f"{product.name}__quarantine")
+    return dg.AssetSpec(
         kinds={"spark", "iceberg", product.source.files.format},  # type: ignore[union-attr]
-        **{k: v for k, v in attributes.items() if k != "key"},
+        skippable=True,
+        **attributes,
     )
-    def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> dg.MaterializeResult:
-        return spark.run(context, "land_files", extras).get_materialize_result()
+
+
+def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition | None:
+    """One multi-asset landing every files product; None when there is no files product."""
+    products = [p for p in products if p.source.kind == "files"]
+    if not products:
+        return None
+    extras_by_key = {dg.AssetKey([LAYER, p.name]): landing_extras(p) for p in products}
+
+    @dg.multi_asset(
+        name=OP_NAME,
+        specs=[landing_spec(p) for p in products],
+        can_subset=True,
+        description="Land new files of files products into their raw Iceberg tables.",
+    )
+    def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
+        failed: list[str] = []
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+            try:
+                yield from spark.run(context, "land_files", extras_by_key[key]).get_results()
+            except Exception as exc:  # keep landing the other products; fail the step at the end
+                context.log.error(f"landing {key.to_user_string()} failed: {exc}")
+                failed.append(key.to_user_string())
+        if failed:
+            raise dg.Failure(
+                description=f"landing failed for: {', '.join(failed)}", metadata={"failed": failed}
+            )
 
     return _land
-
-
-def build(products: Iterable[DataProduct]) -> list[dg.AssetsDefinition]:
-    """Landing assets for every product with a `files` source."""
-    return [files_landing_asset(p) for p in products if p.source.kind == "files"]

@@ -262,7 +262,7 @@ def main() -> None:
         spark = spark_session(f"tardis-land-files-{pipes.extras['product']}")
         metadata = land(pipes, spark, dict(pipes.extras))
         metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
-        pipes.report_asset_materialization(metadata=metadata)
+        pipes.report_asset_materialization(metadata=metadata, asset_key=pipes.extras["asset_key"])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from tardis_dagster.demo import files as demo_files
-from tardis_dagster.landing.files import files_landing_asset
+from tardis_dagster.landing.files import files_landing_assets
 from tardis_dagster.resources import SparkJobRunner
 from tardis_dagster.settings import get_settings
 from tardis_dagster.specs import load_catalog
@@ -45,7 +45,7 @@ def _product(tmp_path: Path, fmt: str):
 
 def _materialize(product) -> dg.AssetMaterialization:
     result = dg.materialize(
-        [files_landing_asset(product)],
+        [files_landing_assets([product])],
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
     )
     assert result.success
