@@ -1,16 +1,17 @@
-"""The Dagster code location: every product spec under `product_specs/` becomes assets."""
+"""The Dagster code location: every product spec under `product_specs/` becomes assets.
+
+Loaded through the `dg` defs folder (`tardis_dagster/defs/`), so `dg` tooling and
+`dagster dev -w workspace.yaml` see the same definitions.
+"""
 
 from __future__ import annotations
 
-import dagster as dg
+from pathlib import Path
 
-from tardis_dagster.factory import build_definitions
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
+import dagster as dg
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Load the specs and build the definitions (deferred until Dagster asks for them)."""
-    settings = get_settings()
-    return build_definitions(load_catalog([settings.specs_dir]), settings)
+    """Build the definitions from the defs folder (deferred until Dagster asks for them)."""
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

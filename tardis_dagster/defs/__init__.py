@@ -1,0 +1,1 @@
+"""The `dg` defs folder: each sub-folder holds one component instance."""

@@ -1,0 +1,38 @@
+"""The Spark job runner: the same job script locally and on EMR Serverless, differing in config only."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from tardis_dagster.resources import SparkJobRunner, build_resources
+from tardis_dagster.settings import Settings, get_settings
+
+
+def test_emr_serverless_job_run_points_at_the_same_script_with_the_package_zip() -> None:
+    runner = SparkJobRunner(
+        mode="emr_serverless",
+        emr_application_id="00abc",
+        emr_execution_role_arn="arn:aws:iam::123456789012:role/tardis-jobs",
+        emr_jobs_uri="s3://tardis-artifacts/jobs/",
+        emr_spark_submit_parameters="--conf spark.sql.catalog.glue=org.apache.iceberg.spark.SparkCatalog",
+    )
+    params = runner.emr_start_job_run_params("land_files", "land_files-1234")
+    assert params["applicationId"] == "00abc"
+    assert params["executionRoleArn"].endswith("role/tardis-jobs")
+    submit = params["jobDriver"]["sparkSubmit"]
+    assert submit["entryPoint"] == "s3://tardis-artifacts/jobs/land_files.py"
+    assert submit["sparkSubmitParameters"].startswith("--py-files s3://tardis-artifacts/jobs/spark_jobs.zip")
+    assert "spark.sql.catalog.glue" in submit["sparkSubmitParameters"]
+
+
+def test_emr_mode_without_its_settings_is_a_clear_error() -> None:
+    with pytest.raises(dg.DagsterInvariantViolationError, match="emr_application_id"):
+        SparkJobRunner(mode="emr_serverless").emr_start_job_run_params("land_files", "x")
+
+
+def test_deployment_switch_selects_the_runner_mode() -> None:
+    local = get_settings()
+    assert build_resources(local)["spark"].mode == "local"
+    prod = Settings(**{**local.__dict__, "deployment": "prod"})
+    assert build_resources(prod)["spark"].mode == "emr_serverless"
