@@ -31,6 +31,7 @@ class Settings:
     kafka_controller_port: int
     spark_connect_port: int
     dagster_url: str
+    s3_endpoint: str | None  # an S3-compatible endpoint for local s3:// URIs; None means AWS itself
 
     @property
     def warehouse_dir(self) -> Path:
@@ -60,5 +61,6 @@ def get_settings() -> Settings:
         kafka_controller_port=int(os.environ.get("TARDIS_KAFKA_CONTROLLER_PORT", "9093")),
         spark_connect_port=spark_port,
         dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
+        s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
     )

@@ -43,6 +43,8 @@ def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port:
         # The embedded Derby metastore has no Hive lock tables; commits all go through this one JVM.
         "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore}",
+        # s3:// URIs read through S3A, as EMR's s3:// does; endpoints/credentials come per session.
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "8",
         "spark.connect.session.manager.defaultSessionTimeout": "60m",

@@ -15,7 +15,9 @@ __all__ = ["SparkJobRunner", "build_resources"]
 def build_resources(settings: Settings) -> dict[str, Any]:
     """Resources for the deployment: local (subprocess + Spark Connect) or prod (EMR Serverless)."""
     if settings.deployment == "local":
-        spark = SparkJobRunner(mode="local", spark_remote=settings.spark_remote)
+        spark = SparkJobRunner(
+            mode="local", spark_remote=settings.spark_remote, s3_endpoint=settings.s3_endpoint
+        )
     else:
         spark = SparkJobRunner(
             mode="emr_serverless",

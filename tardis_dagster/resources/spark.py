@@ -25,6 +25,10 @@ class SparkJobRunner(dg.ConfigurableResource):
         default="local", description="local: subprocess + Spark Connect; emr_serverless: EMR job run."
     )
     spark_remote: str = Field(default="sc://127.0.0.1:15002", description="Spark Connect URL (local mode).")
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="S3-compatible endpoint for s3:// URIs in local mode (moto, MinIO); None = AWS.",
+    )
     emr_application_id: str | None = Field(default=None, description="EMR Serverless application id.")
     emr_execution_role_arn: str | None = Field(default=None, description="IAM role the job runs as.")
     emr_jobs_uri: str | None = Field(
@@ -46,7 +50,10 @@ class SparkJobRunner(dg.ConfigurableResource):
         if not script.exists():
             raise dg.DagsterInvariantViolationError(f"no Spark job script {script}")
         if self.mode == "local":
-            return dg.PipesSubprocessClient(env={"SPARK_REMOTE": self.spark_remote}).run(
+            env = {"SPARK_REMOTE": self.spark_remote}
+            if self.s3_endpoint:
+                env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
+            return dg.PipesSubprocessClient(env=env).run(
                 context=context,
                 command=[sys.executable, "-m", f"tardis_dagster.spark_jobs.{job}"],
                 extras=dict(extras),

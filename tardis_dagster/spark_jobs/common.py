@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -9,8 +10,32 @@ from pyspark.sql.types import StructType
 
 
 def spark_session(app_name: str) -> SparkSession:
-    """The session: a Spark Connect client when SPARK_REMOTE is set (local), else the cluster's own."""
-    return SparkSession.builder.appName(app_name).getOrCreate()
+    """The session: a Spark Connect client when SPARK_REMOTE is set (local), else the cluster's own.
+
+    With TARDIS_S3_ENDPOINT set (a local S3 emulator), S3A is pointed at it for this session only.
+    """
+    spark = SparkSession.builder.appName(app_name).getOrCreate()
+    endpoint = os.environ.get("TARDIS_S3_ENDPOINT")
+    if endpoint:
+        for key, value in s3_endpoint_conf(endpoint).items():
+            spark.conf.set(key, value)
+    return spark
+
+
+def s3_endpoint_conf(endpoint: str) -> dict[str, str]:
+    """Hadoop S3A settings for an S3-compatible endpoint other than AWS (moto, MinIO)."""
+    return {
+        "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "fs.s3a.endpoint": endpoint,
+        "fs.s3a.endpoint.region": os.environ.get("AWS_REGION", "us-east-1"),
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")).lower(),
+        "fs.s3a.access.key": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        "fs.s3a.secret.key": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        # Hadoop caches one filesystem per bucket for the JVM; another session may use another endpoint.
+        "fs.s3a.impl.disable.cache": "true",
+        "fs.s3.impl.disable.cache": "true",
+    }
 
 
 def quote(identifier: str) -> str:
