@@ -8,9 +8,11 @@ from rich.table import Table
 
 from tardis_dagster import local_platform
 from tardis_dagster.local_platform.jars import JarResolutionError
-from tardis_dagster.local_platform.platform import ServiceFailed, ServiceStatus
+from tardis_dagster.local_platform.platform import ServiceFailedError, ServiceStatus
 
-app = typer.Typer(help="Run the local platform: Kafka (KRaft) and the Spark Connect server.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the local platform: Kafka (KRaft) and the Spark Connect server.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -33,7 +35,7 @@ def up() -> None:
     try:
         with console.status("starting the local platform") as spinner:
             rows = local_platform.up(progress=lambda msg: spinner.update(msg) or console.log(msg))
-    except (ServiceFailed, JarResolutionError) as exc:
+    except (ServiceFailedError, JarResolutionError) as exc:
         console.print(f"error: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     console.print(_table(rows))

@@ -32,7 +32,10 @@ def _summary(defs: dg.Definitions) -> dict[str, object]:
             "description": spec.description,
         }
     schedules = {
-        s.name: {"cron": s.cron_schedule, "assets": sorted(k.to_user_string() for k in _schedule_keys(defs, s))}
+        s.name: {
+            "cron": s.cron_schedule,
+            "assets": sorted(k.to_user_string() for k in _schedule_keys(defs, s)),
+        }
         for s in sorted(defs.schedules or [], key=lambda s: s.name)
     }
     return {"assets": assets, "schedules": schedules}
