@@ -89,11 +89,41 @@ def _value(name: str, kind: DataType, row: int, rng: random.Random) -> Any:
     raise ValueError(f"no demo values for type {kind}")
 
 
+def _constrained(product: DataProduct, rng: random.Random) -> dict[str, Any]:
+    """Value makers for columns whose quality rules restrict them (accepted values, ranges)."""
+    makers: dict[str, Any] = {}
+    for rule in product.quality:
+        if rule.accepted_values is not None:
+            values = list(rule.accepted_values.values)
+            makers[rule.accepted_values.column] = lambda values=values: rng.choice(values)
+        if rule.range is not None:
+            low = rule.range.min if rule.range.min is not None else 0
+            high = rule.range.max if rule.range.max is not None else low + 1000
+            column = product.column(rule.range.column)
+            integral = column is not None and column.data_type.name in ("int", "bigint")
+            makers[rule.range.column] = (
+                (lambda low=low, high=high: rng.randint(int(low), int(high)))
+                if integral
+                else (lambda low=low, high=high: Decimal(str(round(rng.uniform(low, high), 2))))
+            )
+    return makers
+
+
 def rows(product: DataProduct, count: int, start: int = 0, seed: int = 7) -> list[dict[str, Any]]:
-    """`count` rows for `product`, row numbers from `start` (so ids stay unique across files)."""
+    """`count` rows for `product`, row numbers from `start` (so ids stay unique across files).
+
+    Values respect the product's own accepted-values and range rules, so the demo passes its checks.
+    """
     rng = random.Random(seed + start)  # noqa: S311 - demo data, not security
     columns = [(c.name, c.data_type) for c in product.schema_]
-    return [{name: _value(name, kind, start + i, rng) for name, kind in columns} for i in range(count)]
+    constrained = _constrained(product, rng)
+    return [
+        {
+            name: constrained[name]() if name in constrained else _value(name, kind, start + i, rng)
+            for name, kind in columns
+        }
+        for i in range(count)
+    ]
 
 
 def _plain(value: Any) -> Any:

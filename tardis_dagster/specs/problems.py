@@ -1,0 +1,45 @@
+"""The one shape every validation finding takes: file, line, column, field, what is wrong, how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding in one file, printed as ``path:line:col: field: message (fix)``.
+
+    ``line`` and ``col`` are 1-based; ``path`` is the path as the user gave it (relative stays relative).
+    """
+
+    path: Path
+    line: int
+    col: int
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message} ({self.fix})"
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to ``word`` when one is close enough to be a likely typo."""
+    # 0.7: close enough for typos ('shedule'), far enough not to suggest unrelated names.
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+    return matches[0] if matches else None
+
+
+def suggestion(word: str, candidates: Iterable[str], *, what: str = "") -> str:
+    """A fix text: ``did you mean 'x'?`` for a likely typo, otherwise the list of allowed values."""
+    options = sorted(set(candidates))
+    close = did_you_mean(word, options)
+    if close is not None:
+        return f"did you mean '{close}'?"
+    if not options:
+        return f"no {what or 'values'} are defined"
+    listed = ", ".join(options[:12]) + (", ..." if len(options) > 12 else "")
+    return f"use one of: {listed}" if not what else f"known {what}: {listed}"
