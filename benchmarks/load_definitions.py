@@ -88,7 +88,9 @@ def measure(n: int) -> tuple[float, float, int]:
 
 def main(sizes: list[int]) -> None:
     """Print one row per N."""
-    print(f"{'specs':>7} {'assets':>7} {'load+validate s':>16} {'definitions s':>14} {'total s':>8} {'ms/spec':>8}")
+    print(
+        f"{'specs':>7} {'assets':>7} {'load+validate s':>16} {'definitions s':>14} {'total s':>8} {'ms/spec':>8}"
+    )
     for n in sizes:
         load_s, build_s, assets = measure(n)
         total = load_s + build_s
