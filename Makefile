@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/.tardis/dagster
 
 .PHONY: dev test install platform-up platform-down lint format validate demo benchmark clean
 
-install: $(STAMP)
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 # Reinstall only when the dependency list changes; pip's wheel cache keeps the pyspark build.
 $(STAMP): pyproject.toml
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
 
 platform-up: install
 	$(BIN)/tardis local up
@@ -39,7 +42,6 @@ format: install
 	$(BIN)/ruff check --fix .
 
 dev: install validate demo
-	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
 
 # Starts the platform, runs lint and the whole suite, and always stops what it started.

@@ -76,10 +76,11 @@ def test_invalid_specs_stop_the_code_location_with_the_validator_messages(tmp_pa
     assert f"{tmp_path / 'broken.yaml'}:3:" in str(raised.value)
 
 
-def test_dagster_definitions_validate_passes_for_the_workspace() -> None:
+def test_dagster_definitions_validate_passes_for_the_workspace(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=300,
