@@ -38,6 +38,9 @@ def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port:
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={metastore / 'metastore_db'};create=true"
         ),
+        # Iceberg's Hive client may be the first to open a fresh metastore: let any client create it.
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
         # pyspark ships HikariCP, not the BoneCP pool the embedded metastore asks for by default.
         "spark.hadoop.datanucleus.connectionPoolingType": "HikariCP",
         # The embedded Derby metastore has no Hive lock tables; commits all go through this one JVM.
@@ -89,13 +92,16 @@ class SparkConnectService(LocalService):
         return {"SPARK_HOME": str(pyspark_home()), "PYSPARK_PYTHON": sys.executable}
 
     def healthy(self) -> bool:
-        """A real `select 1` through Spark Connect."""
+        """A real `select 1` and a catalog call through Spark Connect (the metastore is ready too)."""
         if not self.port_open():
             return False
         try:
             from pyspark.sql import SparkSession
 
             spark = SparkSession.builder.remote(self.remote).getOrCreate()
-            return spark.sql("select 1 as ok").collect()[0]["ok"] == 1
+            if spark.sql("select 1 as ok").collect()[0]["ok"] != 1:
+                return False
+            spark.sql("show namespaces").collect()
+            return True
         except Exception:  # any client error means "not healthy yet"
             return False

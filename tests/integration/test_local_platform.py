@@ -52,12 +52,7 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_up_twice_status_down(tmp_path: Path) -> None:
-    ports = {
-        "TARDIS_KAFKA_PORT": _free_port(),
-        "TARDIS_KAFKA_CONTROLLER_PORT": _free_port(),
-        "TARDIS_SPARK_CONNECT_PORT": _free_port(),
-    }
+def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
     env = {
         **os.environ,
         **{k: str(v) for k, v in ports.items()},
@@ -68,15 +63,52 @@ def test_up_twice_status_down(tmp_path: Path) -> None:
     }
     env.pop("SPARK_REMOTE", None)
     env.pop("TARDIS_KAFKA_BOOTSTRAP", None)
+    return env
+
+
+def _tardis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tardis_dagster.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_a_service_that_fails_to_start_is_named_with_its_log(tmp_path: Path) -> None:
+    # Kafka's controller port is already taken, so the broker exits during start-up.
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        ports = {
+            "TARDIS_KAFKA_PORT": _free_port(),
+            "TARDIS_KAFKA_CONTROLLER_PORT": blocker.getsockname()[1],
+            "TARDIS_SPARK_CONNECT_PORT": _free_port(),
+        }
+        env = _env(tmp_path, ports)
+        try:
+            result = _tardis(env, "local", "up")
+        finally:
+            _tardis(env, "local", "down")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "kafka" in out and ("exited during start-up" in out or "did not become healthy" in out)
+    assert "Last lines of" in out and "kafka.log" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "home" / "spark" / "pid").exists()  # nothing after the failed service started
+
+
+def test_up_twice_status_down(tmp_path: Path) -> None:
+    ports = {
+        "TARDIS_KAFKA_PORT": _free_port(),
+        "TARDIS_KAFKA_CONTROLLER_PORT": _free_port(),
+        "TARDIS_SPARK_CONNECT_PORT": _free_port(),
+    }
+    env = _env(tmp_path, ports)
 
     def tardis(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tardis_dagster.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return _tardis(env, *args)
 
     def pids() -> dict[str, int]:
         home = tmp_path / "home"
