@@ -49,3 +49,71 @@ def files(
             product.name, product.source.files.format, str(folder), str(len(written)), str(count * rows)
         )  # type: ignore[union-attr]
     console.print(table)
+
+
+@app.command("produce")
+def produce(
+    specs: Annotated[Path | None, typer.Option(help="Spec folder (default: product_specs/).")] = None,
+    count: Annotated[int, typer.Option(min=1, help="Messages per topic, malformed ones included.")] = 500,
+    malformed_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of messages that are malformed (exact count).")
+    ] = 0.01,
+    product: Annotated[
+        list[str] | None, typer.Option("--product", help="Only this kafka product (repeatable; default all).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same messages.")] = 7,
+) -> None:
+    """Produce realistic demo events to the topic of every kafka product on the local broker."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tardis_dagster.demo import kafka as demo_kafka  # here: confluent-kafka loads only for this command
+
+    catalog = load_catalog([specs or get_settings().specs_dir])
+    if catalog.problems:
+        for problem in catalog.problems:
+            console.print(str(problem), markup=False, highlight=False)
+        raise typer.Exit(1)
+    products = [p for p in catalog.products if p.source.kafka is not None]
+    if product:
+        unknown = sorted(set(product) - {p.name for p in products})
+        if unknown:
+            names = ", ".join(p.name for p in products) or "none"
+            console.print(
+                f"not a kafka product: {', '.join(unknown)} (kafka products: {names})", markup=False
+            )
+            raise typer.Exit(1)
+        products = [p for p in products if p.name in product]
+    bootstrap = get_settings().kafka_bootstrap
+    with Progress(
+        TextColumn("producing to {task.fields[bootstrap]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("produce", total=count * len(products), bootstrap=bootstrap)
+        try:
+            reports = demo_kafka.produce(
+                products,
+                bootstrap,
+                count=count,
+                malformed_share=malformed_share,
+                seed=seed,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        except RuntimeError as error:
+            progress.stop()
+            console.print(f"error: {error}", markup=False, highlight=False)
+            raise typer.Exit(1) from error
+    table = Table("topic", "product", "format", "produced", "malformed", "keys", "late", "schema versions")
+    for report in reports:
+        table.add_row(
+            report.topic,
+            report.product,
+            report.format,
+            str(report.produced),
+            str(report.malformed),
+            str(report.keys),
+            str(report.late),
+            ", ".join(f"v{v}" for v in report.schema_versions),
+        )
+    console.print(table)

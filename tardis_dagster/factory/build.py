@@ -6,6 +6,7 @@ import dagster as dg
 
 from tardis_dagster.factory import schedules
 from tardis_dagster.landing import files as files_landing
+from tardis_dagster.landing import kafka as kafka_landing
 from tardis_dagster.resources import build_resources
 from tardis_dagster.settings import Settings, get_settings
 from tardis_dagster.specs import SpecCatalog
@@ -25,10 +26,20 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         listing = "\n".join(str(p) for p in catalog.problems)
         raise SpecProblemsError(f"{len(catalog.problems)} problem(s) in the product specs:\n{listing}")
     settings = settings or get_settings()
-    assets = [a for a in (files_landing.files_landing_assets(catalog.products),) if a is not None]
+    files_assets = files_landing.files_landing_assets(catalog.products)
+    kafka_assets = kafka_landing.kafka_landing_assets(catalog.products)
+    assets = [a for a in (files_assets, kafka_assets) if a is not None]
     raw_keys = {key.path[-1]: key for a in assets for key in a.keys}
+    jobs, sensors = [], []
+    if kafka_assets is not None:
+        jobs.append(kafka_landing.landing_job(kafka_assets))
+        sensor = kafka_landing.kafka_sensor(catalog.products)
+        if sensor is not None:
+            sensors.append(sensor)
     return dg.Definitions(
         assets=assets,
+        jobs=jobs,
         schedules=schedules.build(catalog.products, raw_keys),
+        sensors=sensors,
         resources=build_resources(settings),
     )

@@ -1,0 +1,216 @@
+"""Raw landing assets for products with a `kafka` source, and the sensor that starts them.
+
+All Kafka products are asset specs of ONE subsettable multi-asset (like files landing); each
+selected product runs the `land_kafka` Spark job, which reports a materialization and the blocking
+`quarantine_share` check. The sensor compares the broker's end offsets with the offsets landed
+(from the latest materialization) and requests a run only for topics with new records.
+
+No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
+"""
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import dagster as dg
+
+from tardis_dagster.factory.attributes import asset_attributes, table_name
+from tardis_dagster.resources.spark import SparkJobRunner
+from tardis_dagster.settings import get_settings
+from tardis_dagster.specs import DataProduct
+
+LAYER = "raw"
+OP_NAME = "land_kafka"
+QUARANTINE_CHECK = "quarantine_share"
+
+
+def payload_schema(product: DataProduct) -> dict[str, str]:
+    """The topic schema in the forms the job needs: its text, a descriptor set, and a Spark DDL."""
+    from tardis_dagster.formats import avro, protobuf, spark_types
+    from tardis_dagster.formats import jsonschema as json_format
+
+    kafka = product.source.kafka
+    assert kafka is not None and kafka.schema_ is not None, f"{product.name}: no schema file"
+    path = product.resolve_path(kafka.schema_)
+    if kafka.format == "json":
+        schema = json_format.load(path)
+        return {
+            "schema_text": json.dumps(schema),
+            "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
+        }
+    if kafka.format == "avro":
+        schema = avro.parse_schema(Path(path))
+        return {"schema_text": json.dumps(schema), "payload_ddl": spark_types.avro_to_spark_ddl(schema)}
+    descriptor = protobuf.compile_descriptor_set(Path(path))
+    return {
+        "descriptor_b64": base64.b64encode(descriptor).decode(),
+        "message": kafka.message or "",
+        "payload_ddl": spark_types.protobuf_to_spark_ddl(descriptor, kafka.message or ""),
+    }
+
+
+def landing_extras(product: DataProduct) -> dict[str, object]:
+    """What the `land_kafka` Spark job needs to know about a product."""
+    kafka = product.source.kafka
+    assert kafka is not None, f"{product.name} has no kafka source"
+    return {
+        "product": product.name,
+        "asset_key": dg.AssetKey([LAYER, product.name]).to_user_string(),
+        "topic": kafka.topic,
+        "bootstrap": get_settings().kafka_bootstrap,
+        "format": kafka.format,
+        "wire_format": kafka.registry_subject is not None,
+        "table": table_name(LAYER, product.name),
+        "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
+        "quarantine_threshold": kafka.quarantine_threshold,
+        **payload_schema(product),
+    }
+
+
+def landing_spec(product: DataProduct) -> dg.AssetSpec:
+    """The asset spec of `raw/<product>` for a Kafka product."""
+    attributes = asset_attributes(product, LAYER)
+    kafka = product.source.kafka
+    assert kafka is not None
+    attributes["metadata"].update(
+        {
+            "topic": kafka.topic,
+            "format": kafka.format,
+            "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
+        }
+    )
+    return dg.AssetSpec(kinds={"spark", "iceberg", "kafka"}, skippable=True, **attributes)
+
+
+def quarantine_check(product: DataProduct) -> dg.AssetCheckSpec:
+    """The share of a run's records sent to quarantine stays under the spec's threshold."""
+    threshold = product.source.kafka.quarantine_threshold  # type: ignore[union-attr]
+    return dg.AssetCheckSpec(
+        QUARANTINE_CHECK,
+        asset=dg.AssetKey([LAYER, product.name]),
+        # Not blocking: quarantining is the designed outcome for bad records, never a failed landing run.
+        blocking=False,
+        description=(
+            f"At most {threshold:.1%} of a run's records may fail to decode "
+            "(source.kafka.quarantine_threshold)."
+        ),
+    )
+
+
+def kafka_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition | None:
+    """One multi-asset landing every Kafka product; None when there is no Kafka product."""
+    by_key = {dg.AssetKey([LAYER, p.name]): p for p in products if p.source.kind == "kafka"}
+    if not by_key:
+        return None
+
+    @dg.multi_asset(
+        name=OP_NAME,
+        specs=[landing_spec(p) for p in by_key.values()],
+        check_specs=[quarantine_check(p) for p in by_key.values()],
+        can_subset=True,
+        description="Land new Kafka records of Kafka products into their raw Iceberg tables.",
+    )
+    def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
+        failed: list[str] = []
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+            try:
+                yield from spark.run(context, "land_kafka", landing_extras(by_key[key])).get_results()
+            except Exception as exc:  # keep landing the other topics; fail the step at the end
+                context.log.error(f"landing {key.to_user_string()} failed: {exc}")
+                failed.append(key.to_user_string())
+        if failed:
+            raise dg.Failure(
+                description=f"landing failed for: {', '.join(failed)}", metadata={"failed": failed}
+            )
+
+    return _land
+
+
+def broker_end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[str, dict[str, int]]:
+    """High watermark per partition of each topic, from the broker's metadata (no data consumed)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "tardis-sensor", "enable.auto.commit": False}
+    )
+    try:
+        metadata = consumer.list_topics(timeout=10)
+        result = {}
+        for topic in topics:
+            if topic not in metadata.topics or metadata.topics[topic].error is not None:
+                continue
+            result[topic] = {
+                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in sorted(metadata.topics[topic].partitions)
+            }
+        return result
+    finally:
+        consumer.close()
+
+
+def landed_end_offsets(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, int]:
+    """The `end_offsets` metadata of the asset's latest materialization ({} if never landed)."""
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    value = event.asset_materialization.metadata.get("end_offsets")
+    return {str(p): int(o) for p, o in (value.value if value is not None else {}).items()}  # type: ignore[union-attr]
+
+
+def topics_with_new_records(
+    broker: Mapping[str, Mapping[str, int]], landed: Mapping[str, Mapping[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Topics whose broker end offsets are beyond what was landed, with those end offsets."""
+    return {
+        topic: dict(ends)
+        for topic, ends in broker.items()
+        if any(offset > landed.get(topic, {}).get(partition, 0) for partition, offset in ends.items())
+    }
+
+
+def kafka_sensor(
+    products: Iterable[DataProduct], job_name: str = "land_kafka_job"
+) -> dg.SensorDefinition | None:
+    """Requests a landing run for the Kafka products whose topics have records not landed yet.
+
+    The run key is the end offsets, so the same offsets never start two runs.
+    """
+    products = list(products)
+    keyed = {
+        p.source.kafka.topic: dg.AssetKey([LAYER, p.name]) for p in products if p.source.kafka is not None
+    }
+    keyed = {topic: key for topic, key in keyed.items() if _batch_scheduled(products, key)}
+    if not keyed:
+        return None
+
+    @dg.sensor(
+        name="kafka_new_records",
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Lands Kafka topics with offsets beyond those landed (reads broker metadata only).",
+    )
+    def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        broker = broker_end_offsets(get_settings().kafka_bootstrap, keyed)
+        landed = {topic: landed_end_offsets(context.instance, key) for topic, key in keyed.items()}
+        new = topics_with_new_records(broker, landed)
+        if not new:
+            return dg.SkipReason("no topic has records beyond those landed")
+        run_key = hashlib.sha256(json.dumps(new, sort_keys=True).encode()).hexdigest()[:32]
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=[keyed[t] for t in sorted(new)])]
+        )
+
+    return _sensor
+
+
+def _batch_scheduled(products: Iterable[DataProduct], key: dg.AssetKey) -> bool:
+    """Streaming products are landed by their long-running query, not by sensor-started runs."""
+    return next(p for p in products if p.name == key.path[-1]).schedule != "streaming"
+
+
+def landing_job(assets: dg.AssetsDefinition):
+    """The job the sensor starts (any subset of the Kafka landing assets)."""
+    return dg.define_asset_job("land_kafka_job", selection=dg.AssetSelection.assets(assets))

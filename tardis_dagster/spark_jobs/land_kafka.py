@@ -1,0 +1,439 @@
+"""Land a Kafka topic into the Iceberg raw table `raw.<product>`, exactly once by Kafka coordinates.
+
+A Structured Streaming query (Spark's Kafka source) reads the topic; each micro-batch is decoded
+(JSON validated against its JSON Schema, Avro, Protobuf) and split: good records append to
+`raw.<product>` with their coordinates, raw bytes and decoded `payload`; records that cannot be
+decoded go to `raw.<product>__quarantine` with the reason. `trigger(availableNow=True)` makes a
+materialization; a processing-time trigger makes the same code a long-running stream.
+
+Exactly once: the checkpoint lives beside the table, and every commit also records, in the Iceberg
+snapshot summary, the next offset per partition it covers. A replayed batch (a crash between the
+Iceberg commit and the checkpoint commit, or a lost checkpoint) is filtered against those offsets,
+so no offset is ever written twice and none is skipped. The source fails on data loss (offsets
+deleted by retention before they were landed) instead of silently skipping them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.functions import partitioning
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+
+from tardis_dagster.spark_jobs.common import current_snapshot_id, ensure_namespace, pipes_schema, table_exists
+
+OFFSETS_PROPERTY = "tardis.kafka.next-offsets"
+RUN_PROPERTY = "tardis.run-id"
+BYTES_PROPERTY = "tardis.kafka.value-bytes"
+COORDINATES = "topic STRING, `partition` INT, `offset` BIGINT, `timestamp` TIMESTAMP, key BINARY, "
+COORDINATES += "headers ARRAY<STRUCT<key: STRING, value: BINARY>>, value BINARY"
+
+# Type changes an existing raw column may take: Iceberg's own safe promotions.
+_WIDENINGS = {("int", "bigint"), ("float", "double")}
+
+
+class IncompatibleSchemaError(ValueError):
+    """The topic schema changed in a way the raw table cannot follow (a narrowed or changed type)."""
+
+
+# --- decoding (runs inside foreachBatch, on the Spark driver) ------------------------------------------
+
+
+def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
+    """A UDF returning why a value is not a valid record of the JSON Schema, or null when it is."""
+
+    def check(value: bytes | None) -> str | None:
+        from tardis_dagster.formats import jsonschema as json_format
+
+        if value is None:
+            return "empty value (null)"
+        try:
+            record = json.loads(bytes(value).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return f"not JSON: {exc}"
+        errors = json_format.validate(json.loads(schema_text), record)
+        return "; ".join(errors)[:2000] if errors else None
+
+    return F.udf(check, StringType())
+
+
+def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Column]:
+    """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot."""
+
+    def decode(value: bytes | None) -> tuple[str | None, str | None]:
+        from tardis_dagster.formats import protobuf as protobuf_format
+
+        if value is None:
+            return None, "empty value (null)"
+        try:
+            decoded = protobuf_format.decode(base64.b64decode(descriptor_b64), message, bytes(value))
+            return json.dumps(protobuf_format.to_dict(decoded)), None
+        except ValueError as exc:
+            return None, str(exc)[:2000]
+
+    schema = StructType([StructField("json", StringType()), StructField("error", StringType())])
+    return F.udf(decode, schema)
+
+
+def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
+    """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records."""
+    fmt, ddl = extras["format"], extras["payload_ddl"]
+    if fmt == "json":
+        error = _json_error_udf(extras["schema_text"])(F.col("value"))
+        payload = F.from_json(F.col("value").cast("string"), ddl, {"mode": "PERMISSIVE"})
+        return df.withColumn("_error", error).withColumn("payload", F.when(F.col("_error").isNull(), payload))
+    if fmt == "avro":
+        from pyspark.sql.avro.functions import from_avro
+
+        body = F.col("value")
+        wire_error = F.lit(None).cast("string")
+        if extras.get("wire_format"):
+            # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
+            body = F.expr("substring(value, 6, length(value) - 5)")
+            wire_error = F.when(
+                (F.length("value") < 5) | (F.expr("substring(value, 1, 1)") != F.lit(b"\x00")),
+                F.lit("not in the schema registry wire format (magic byte 0 + schema id)"),
+            )
+        decoded = from_avro(body, extras["schema_text"], {"mode": "PERMISSIVE"})
+        df = df.withColumn("payload", F.when(wire_error.isNull(), decoded))
+        return df.withColumn(
+            "_error",
+            F.coalesce(
+                wire_error,
+                F.when(F.col("payload").isNull(), F.lit("not valid Avro for the topic schema")),
+            ),
+        )
+    if fmt == "protobuf":
+        result = _protobuf_udf(extras["descriptor_b64"], extras["message"])(F.col("value"))
+        df = df.withColumn("_decoded", result)
+        payload = F.from_json(F.col("_decoded.json"), ddl, {"mode": "FAILFAST"})
+        return (
+            df.withColumn("_error", F.col("_decoded.error")).withColumn("payload", payload).drop("_decoded")
+        )
+    raise ValueError(f"unknown format {fmt}")
+
+
+# --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
+
+
+def next_offsets(spark: SparkSession, table: str) -> dict[int, int]:
+    """Per partition, the first offset not yet in `table` (from the newest snapshot that recorded it)."""
+    rows = spark.sql(
+        f"SELECT summary['{OFFSETS_PROPERTY}'] AS o FROM {table}.snapshots "
+        f"WHERE summary['{OFFSETS_PROPERTY}'] IS NOT NULL ORDER BY committed_at DESC LIMIT 1"
+    ).collect()
+    if rows:
+        return {int(p): int(o) for p, o in json.loads(rows[0]["o"]).items()}
+    # Snapshots expired (or a table landed by older code): fall back to the data itself.
+    return {
+        int(r[0]): int(r[1]) + 1
+        for r in spark.sql(f"SELECT `partition`, max(`offset`) FROM {table} GROUP BY `partition`").collect()
+    }
+
+
+def _not_landed(df: DataFrame, landed: dict[int, int]) -> DataFrame:
+    if not landed:
+        return df
+    condition = F.lit(True)
+    for partition, offset in landed.items():
+        condition = F.when(F.col("partition") == partition, F.col("offset") >= offset).otherwise(condition)
+    return df.where(condition)
+
+
+def _commit(df: DataFrame, table: str, offsets: dict[int, int], run_id: str) -> int:
+    """Append `df` to `table`, recording the offsets it covers and its size; returns the rows written."""
+    stats = df.agg(
+        F.count("*").alias("n"), F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b")
+    ).collect()[0]
+    if stats["n"]:
+        (
+            df.writeTo(table)
+            .option(
+                f"snapshot-property.{OFFSETS_PROPERTY}", json.dumps({str(p): o for p, o in offsets.items()})
+            )
+            .option(f"snapshot-property.{RUN_PROPERTY}", run_id)
+            .option(f"snapshot-property.{BYTES_PROPERTY}", str(stats["b"]))
+            .append()
+        )
+    return int(stats["n"])
+
+
+def make_batch_writer(extras: dict[str, Any], run_id: str) -> Callable[[DataFrame, int], None]:
+    """The foreachBatch function: decode, split, and commit good and quarantined records exactly once."""
+    table, quarantine = extras["table"], extras["quarantine_table"]
+
+    def write_batch(batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        batch = batch.persist()
+        try:
+            bounds = batch.groupBy("partition").agg(F.max("offset").alias("last")).collect()
+            if not bounds:
+                return
+            ingested = F.current_timestamp()
+            decoded = (
+                decode(batch, extras)
+                .withColumn("_ingested_at", ingested)
+                .withColumn("_batch_id", F.lit(batch_id).cast("bigint"))
+            )
+            for target, rows in (
+                (quarantine, decoded.where(F.col("_error").isNotNull())),
+                (table, decoded.where(F.col("_error").isNull())),
+            ):
+                landed = next_offsets(spark, target)
+                covered = dict(landed)
+                for row in bounds:
+                    covered[int(row["partition"])] = max(
+                        landed.get(int(row["partition"]), 0), int(row["last"]) + 1
+                    )
+                if target == quarantine:
+                    out = rows.select(
+                        *_COORDINATE_NAMES, F.col("_error").alias("reason"), "_ingested_at", "_batch_id"
+                    )
+                else:
+                    out = rows.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
+                _commit(_not_landed(out, landed), target, covered, run_id)
+        finally:
+            batch.unpersist()
+
+    return write_batch
+
+
+_COORDINATE_NAMES = ["topic", "partition", "offset", "timestamp", "key", "headers", "value"]
+
+
+# --- tables and schema evolution ------------------------------------------------------------------------
+
+
+def ensure_tables(spark: SparkSession, extras: dict[str, Any]) -> list[str]:
+    """Create the raw and quarantine tables, or evolve the raw payload to the topic's current schema.
+
+    Returns the schema changes applied to an existing raw table.
+    """
+    table, quarantine = extras["table"], extras["quarantine_table"]
+    payload = parse_payload_schema(spark, extras["payload_ddl"])
+    ensure_namespace(spark, table.split(".")[0])
+    coordinates = spark.createDataFrame([], COORDINATES).schema
+    tail = [StructField("_ingested_at", TimestampType()), StructField("_batch_id", LongType())]
+    schemas = {
+        quarantine: StructType([*coordinates.fields, StructField("reason", StringType()), *tail]),
+        table: StructType([*coordinates.fields, StructField("payload", payload), *tail]),
+    }
+    changes: list[str] = []
+    for name, schema in schemas.items():
+        if table_exists(spark, name):
+            if name == table:
+                changes = evolve_payload(spark, table, payload)
+            continue
+        (
+            spark.createDataFrame([], schema)
+            .writeTo(name)
+            .using("iceberg")
+            .partitionedBy(partitioning.days("timestamp"))
+            .tableProperty("format-version", "2")
+            .create()
+        )
+    return changes
+
+
+def parse_payload_schema(spark: SparkSession, ddl: str) -> StructType:
+    """Parse a DDL field list with the server's parser (a Spark Connect client has no JVM of its own)."""
+    return spark.createDataFrame([], ddl).schema
+
+
+def evolve_payload(spark: SparkSession, table: str, new: StructType) -> list[str]:
+    """Add new payload fields; widen int->bigint, float->double, decimal precision; refuse the rest.
+
+    Returns the changes applied. Raises IncompatibleSchemaError naming the field otherwise.
+    """
+    current = spark.table(table).schema["payload"].dataType
+    assert isinstance(current, StructType)
+    existing = {f.name: f.dataType for f in current.fields}
+    changes = []
+    for field in new.fields:
+        old = existing.get(field.name)
+        if old is None:
+            spark.sql(
+                f"ALTER TABLE {table} ADD COLUMN payload.`{field.name}` {field.dataType.simpleString()}"
+            )
+            changes.append(f"added payload.{field.name} {field.dataType.simpleString()}")
+            continue
+        if old == field.dataType:
+            continue
+        before, after = old.simpleString(), field.dataType.simpleString()
+        if _widening(before, after):
+            spark.sql(f"ALTER TABLE {table} ALTER COLUMN payload.`{field.name}` TYPE {after}")
+            changes.append(f"widened payload.{field.name} {before} -> {after}")
+            continue
+        raise IncompatibleSchemaError(
+            f"field '{field.name}' changed type from {before} to {after} in the topic schema; {table} cannot "
+            "follow that change (only new optional fields and widening int->bigint, float->double, decimal "
+            "precision up are applied). Publish the change as a new topic or a new major contract version."
+        )
+    return changes
+
+
+def _widening(old: str, new: str) -> bool:
+    if (old, new) in _WIDENINGS:
+        return True
+    if old.startswith("decimal(") and new.startswith("decimal("):
+        (p1, s1), (p2, s2) = (tuple(int(x) for x in t[8:-1].split(",")) for t in (old, new))
+        return s1 == s2 and p2 >= p1
+    return False
+
+
+# --- the query and what it reports ---------------------------------------------------------------------
+
+
+def checkpoint_location(spark: SparkSession, table: str) -> str:
+    """Beside the table's own folder (not inside it, where orphan-file cleanup would delete it)."""
+    location = next(
+        r["data_type"]
+        for r in spark.sql(f"DESCRIBE TABLE EXTENDED {table}").collect()
+        if r["col_name"] == "Location"
+    )
+    return location.rstrip("/") + "__kafka_checkpoint"
+
+
+def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigger: dict[str, Any]):
+    """Start the landing query (the caller waits for it)."""
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", extras["bootstrap"])
+        .option("subscribe", extras["topic"])
+        .option("startingOffsets", "earliest")
+        .option("includeHeaders", "true")
+        .option("failOnDataLoss", "true")
+    )
+    if extras.get("max_offsets_per_trigger"):
+        reader = reader.option("maxOffsetsPerTrigger", str(extras["max_offsets_per_trigger"]))
+    for key, value in (extras.get("kafka_options") or {}).items():
+        reader = reader.option(f"kafka.{key}", value)
+    return (
+        reader.load()
+        .writeStream.queryName(f"tardis_land_{extras['product']}_{run_id[:8]}")
+        .foreachBatch(make_batch_writer(extras, run_id))
+        .option("checkpointLocation", checkpoint_location(spark, extras["table"]))
+        .trigger(**trigger)
+        .start()
+    )
+
+
+def run_stats(spark: SparkSession, table: str, run_id: str) -> tuple[int, int]:
+    """(records, value bytes) this run committed to `table`, from its snapshot summaries."""
+    row = spark.sql(
+        f"SELECT coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
+        f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b "
+        f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}'"
+    ).collect()[0]
+    return int(row["n"]), int(row["b"])
+
+
+def end_offsets(bootstrap: str, topic: str, kafka_options: dict[str, str] | None = None) -> dict[str, int]:
+    """The broker's high watermark per partition (no data is consumed)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "tardis-offsets", **(kafka_options or {})}
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return {
+            str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in sorted(partitions)
+        }
+    finally:
+        consumer.close()
+
+
+def landed_offsets(spark: SparkSession, extras: dict[str, Any]) -> dict[str, int]:
+    """Per partition, the first offset not yet landed in either the raw or the quarantine table."""
+    raw, quarantine = next_offsets(spark, extras["table"]), next_offsets(spark, extras["quarantine_table"])
+    return {str(p): max(raw.get(p, 0), quarantine.get(p, 0)) for p in set(raw) | set(quarantine)}
+
+
+def materialization_metadata(
+    spark: SparkSession,
+    extras: dict[str, Any],
+    run_id: str,
+    before: dict[str, int],
+    changes: list[str],
+) -> tuple[dict[str, Any], int, int]:
+    """Metadata for a landing run; also returns (records landed, records quarantined)."""
+    table, quarantine = extras["table"], extras["quarantine_table"]
+    landed, landed_bytes = run_stats(spark, table, run_id)
+    quarantined, _ = run_stats(spark, quarantine, run_id)
+    after = landed_offsets(spark, extras)
+    high = end_offsets(extras["bootstrap"], extras["topic"], extras.get("kafka_options"))
+    lag = {p: max(0, o - after.get(p, 0)) for p, o in high.items()}
+    rows = "\n".join(
+        f"| {p} | {before.get(p, 0)} | {after.get(p, 0)} | {after.get(p, 0) - before.get(p, 0)} | {lag[p]} |"
+        for p in sorted(high, key=int)
+    )
+    total = int(spark.sql(f"SELECT count(*) FROM {table}").collect()[0][0])
+    metadata: dict[str, Any] = {
+        "dagster/table_name": {"type": "text", "raw_value": table},
+        "dagster/row_count": {"type": "int", "raw_value": total},
+        "dagster/column_schema": pipes_schema(spark.table(table)),
+        "records_landed": {"type": "int", "raw_value": landed},
+        "bytes_landed": {"type": "int", "raw_value": landed_bytes},
+        "records_quarantined": {"type": "int", "raw_value": quarantined},
+        "consumer_lag": {"type": "int", "raw_value": sum(lag.values())},
+        "start_offsets": {"type": "json", "raw_value": before},
+        "end_offsets": {"type": "json", "raw_value": after},
+        "offsets": {
+            "type": "md",
+            "raw_value": "| partition | start offset | end offset | records | lag |\n|---|---|---|---|---|\n"
+            + rows,
+        },
+        "iceberg_snapshot_id": {"type": "text", "raw_value": str(current_snapshot_id(spark, table))},
+        "topic": {"type": "text", "raw_value": extras["topic"]},
+        "quarantine_table": {"type": "text", "raw_value": quarantine},
+    }
+    if changes:
+        metadata["schema_changes"] = {"type": "md", "raw_value": "\n".join(f"- {c}" for c in changes)}
+    return metadata, landed, quarantined
+
+
+def main() -> None:
+    """Entry point under Dagster Pipes: one availableNow run, reported as a materialization + check."""
+    from dagster_pipes import open_dagster_pipes
+
+    from tardis_dagster.spark_jobs.common import spark_session
+
+    with open_dagster_pipes() as pipes:
+        extras = dict(pipes.extras)
+        started = time.monotonic()
+        spark = spark_session(f"tardis-land-kafka-{extras['product']}")
+        changes = ensure_tables(spark, extras)
+        before = landed_offsets(spark, extras)
+        run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
+        run_id = str(run_id)
+        query = start_query(spark, extras, run_id, {"availableNow": True})
+        query.awaitTermination()
+        metadata, landed, quarantined = materialization_metadata(spark, extras, run_id, before, changes)
+        metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
+        share = quarantined / (landed + quarantined) if landed + quarantined else 0.0
+        threshold = float(extras["quarantine_threshold"])
+        pipes.report_asset_materialization(metadata=metadata, asset_key=extras["asset_key"])
+        pipes.report_asset_check(
+            check_name="quarantine_share",
+            passed=share <= threshold,
+            asset_key=extras["asset_key"],
+            severity="ERROR",
+            metadata={
+                "quarantined_share": {"type": "float", "raw_value": round(share, 6)},
+                "threshold": {"type": "float", "raw_value": threshold},
+                "records_quarantined": {"type": "int", "raw_value": quarantined},
+                "records_landed": {"type": "int", "raw_value": landed},
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()

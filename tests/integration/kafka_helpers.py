@@ -1,0 +1,50 @@
+"""Helpers for Kafka landing tests: a product on a fresh topic, and a producer of good and bad records."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from tardis_dagster.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.specs import DataProduct, load_catalog
+
+DEMO = PROJECT_ROOT / "product_specs"
+
+
+def product_on_fresh_topic(tmp_path: Path, demo_product: str, partitions: int = 2) -> DataProduct:
+    """A copy of a demo Kafka product with its own name and a new topic, so tests never collide."""
+    demo = load_catalog([DEMO]).by_name(demo_product)
+    suffix = uuid.uuid4().hex[:8]
+    name = f"it_{demo_product}_{suffix}"
+    topic = f"it.{demo_product}.{suffix}"
+    folder = tmp_path / "specs"
+    shutil.copytree(demo.spec_path.parent / "schemas", folder / "schemas")
+    text = demo.spec_path.read_text()
+    text = text.replace(f"name: {demo.name}\n", f"name: {name}\n", 1)
+    text = text.replace(f"topic: {demo.source.kafka.topic}", f"topic: {topic}", 1)  # type: ignore[union-attr]
+    (folder / f"{name}.yaml").write_text(text)
+    (folder / "_model.yaml").write_text((DEMO / "_model.yaml").read_text())
+    catalog = load_catalog([folder])
+    assert not catalog.problems, [str(p) for p in catalog.problems]
+    admin = AdminClient({"bootstrap.servers": get_settings().kafka_bootstrap})  # kept alive until created
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(timeout=30)
+    return catalog.by_name(name)
+
+
+def produce(topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+    """Produce (key, value) records and wait until all are acknowledged."""
+    producer = Producer({"bootstrap.servers": get_settings().kafka_bootstrap, "enable.idempotence": True})
+    failures: list[str] = []
+    for key, value in records:
+        producer.produce(
+            topic,
+            key=key,
+            value=value,
+            headers=[("source", b"test")],
+            on_delivery=lambda err, _msg: failures.append(str(err)) if err else None,
+        )
+    assert producer.flush(30) == 0 and not failures, failures
