@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import uuid
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tardis_dagster.local_platform import jars
@@ -18,17 +18,14 @@ HEALTH_TOPIC = "__tardis_health"
 
 _LOG4J2 = """\
 status = warn
-appender.file.type = File
-appender.file.name = file
-appender.file.fileName = ${sys:kafka.logs.dir}/server.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = file
-logger.kafka.name = kafka
-logger.kafka.level = WARN
-logger.apache.name = org.apache.kafka
-logger.apache.level = WARN
+rootLogger.appenderRef.console.ref = console
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
 """
 
 
@@ -140,21 +137,28 @@ class KafkaService(LocalService):
                         if "TOPIC_ALREADY_EXISTS" not in str(exc):
                             raise
             probe = uuid.uuid4().hex.encode()
+            delivered: list[tuple[int, int]] = []
             producer = Producer({"bootstrap.servers": self.bootstrap, "message.timeout.ms": 5000})
-            producer.produce(HEALTH_TOPIC, value=probe)
-            if producer.flush(10) != 0:
+            producer.produce(
+                HEALTH_TOPIC,
+                value=probe,
+                on_delivery=lambda err, msg: (
+                    None if err else delivered.append((msg.partition(), msg.offset()))
+                ),
+            )
+            if producer.flush(10) != 0 or not delivered:
                 return False
+            # Read it back by partition and offset: no consumer group, so no coordinator to wait for.
             consumer = Consumer(
                 {
                     "bootstrap.servers": self.bootstrap,
-                    "group.id": f"tardis-health-{uuid.uuid4().hex}",
-                    "auto.offset.reset": "earliest",
+                    "group.id": "tardis-health",
                     "enable.auto.commit": False,
                 }
             )
             try:
-                consumer.subscribe([HEALTH_TOPIC])
-                for _ in range(40):
+                consumer.assign([TopicPartition(HEALTH_TOPIC, *delivered[0])])
+                for _ in range(20):
                     msg = consumer.poll(0.5)
                     if msg is not None and msg.error() is None and msg.value() == probe:
                         return True

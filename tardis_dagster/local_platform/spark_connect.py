@@ -41,6 +41,8 @@ def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port:
         # Iceberg's Hive client may be the first to open a fresh metastore: let any client create it.
         "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
         "spark.hadoop.hive.metastore.schema.verification": "false",
+        # Iceberg mirrors its schema into the metastore; a struct gaining a field is not "incompatible".
+        "spark.hadoop.hive.metastore.disallow.incompatible.col.type.changes": "false",
         # pyspark ships HikariCP, not the BoneCP pool the embedded metastore asks for by default.
         "spark.hadoop.datanucleus.connectionPoolingType": "HikariCP",
         # The embedded Derby metastore has no Hive lock tables; commits all go through this one JVM.

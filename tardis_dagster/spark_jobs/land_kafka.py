@@ -63,6 +63,27 @@ def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
     return F.udf(check, StringType())
 
 
+def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], Column]:
+    """A UDF returning why a value is not one Avro record of the schema (Spark's from_avro accepts
+    trailing garbage and some truncated input), or null when it is."""
+
+    def check(value: bytes | None) -> str | None:
+        from tardis_dagster.formats import avro as avro_format
+
+        if value is None:
+            return "empty value (null)"
+        data = bytes(value)
+        try:
+            if wire_format:
+                _schema_id, data = avro_format.wire_split(data)
+            avro_format.decode(avro_format.parse_schema(schema_text), data)
+        except Exception as exc:  # any decoding failure is a reason to quarantine, with its message
+            return f"not valid Avro for the topic schema: {exc}"[:2000]
+        return None
+
+    return F.udf(check, StringType())
+
+
 def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Column]:
     """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot."""
 
@@ -91,23 +112,14 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 
-        body = F.col("value")
-        wire_error = F.lit(None).cast("string")
-        if extras.get("wire_format"):
-            # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
-            body = F.expr("substring(value, 6, length(value) - 5)")
-            wire_error = F.when(
-                (F.length("value") < 5) | (F.expr("substring(value, 1, 1)") != F.lit(b"\x00")),
-                F.lit("not in the schema registry wire format (magic byte 0 + schema id)"),
-            )
-        decoded = from_avro(body, extras["schema_text"], {"mode": "PERMISSIVE"})
-        df = df.withColumn("payload", F.when(wire_error.isNull(), decoded))
+        wire = bool(extras.get("wire_format"))
+        error = _avro_error_udf(extras["schema_text"], wire)(F.col("value"))
+        # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
+        body = F.expr("substring(value, 6, length(value) - 5)") if wire else F.col("value")
+        df = df.withColumn("_error", error)
         return df.withColumn(
-            "_error",
-            F.coalesce(
-                wire_error,
-                F.when(F.col("payload").isNull(), F.lit("not valid Avro for the topic schema")),
-            ),
+            "payload",
+            F.when(F.col("_error").isNull(), from_avro(body, extras["schema_text"], {"mode": "FAILFAST"})),
         )
     if fmt == "protobuf":
         result = _protobuf_udf(extras["descriptor_b64"], extras["message"])(F.col("value"))
@@ -351,6 +363,33 @@ def end_offsets(bootstrap: str, topic: str, kafka_options: dict[str, str] | None
         consumer.close()
 
 
+def run_available_now(
+    spark: SparkSession, extras: dict[str, Any], run_id: str, warn: Callable[[str], None]
+) -> None:
+    """Land everything available now, restarting once after Spark's replay-metrics failure.
+
+    When a batch is replayed after a crash, Spark 4.1's Kafka source fails computing the progress
+    metrics of that batch (a NullPointerException in KafkaMicroBatchStream.metrics) after the batch
+    and its checkpoint commit are written; a restart continues from the next batch.
+    """
+    from pyspark.errors import StreamingQueryException
+
+    for attempt in (1, 2):
+        query = start_query(spark, extras, run_id, {"availableNow": True})
+        try:
+            query.awaitTermination()
+            return
+        except StreamingQueryException as exc:
+            if attempt == 2 or "KafkaMicroBatchStream" not in _stack(exc):
+                raise
+            warn("Spark's Kafka source failed its metrics after replaying a committed batch; restarting")
+
+
+def _stack(exc: Exception) -> str:
+    """The exception text including the JVM stack trace (Spark Connect puts it in the message)."""
+    return str(exc) + str(getattr(exc, "getStackTrace", lambda: "")() or "")
+
+
 def landed_offsets(spark: SparkSession, extras: dict[str, Any]) -> dict[str, int]:
     """Per partition, the first offset not yet landed in either the raw or the quarantine table."""
     raw, quarantine = next_offsets(spark, extras["table"]), next_offsets(spark, extras["quarantine_table"])
@@ -410,12 +449,15 @@ def main() -> None:
         extras = dict(pipes.extras)
         started = time.monotonic()
         spark = spark_session(f"tardis-land-kafka-{extras['product']}")
-        changes = ensure_tables(spark, extras)
+        try:
+            changes = ensure_tables(spark, extras)
+        except IncompatibleSchemaError as exc:
+            pipes.log.error(str(exc))  # the reason, in the run's log, not buried in a stack trace
+            raise
         before = landed_offsets(spark, extras)
         run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
         run_id = str(run_id)
-        query = start_query(spark, extras, run_id, {"availableNow": True})
-        query.awaitTermination()
+        run_available_now(spark, extras, run_id, pipes.log.warning)
         metadata, landed, quarantined = materialization_metadata(spark, extras, run_id, before, changes)
         metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
         share = quarantined / (landed + quarantined) if landed + quarantined else 0.0

@@ -31,7 +31,9 @@ def product_on_fresh_topic(tmp_path: Path, demo_product: str, partitions: int = 
     catalog = load_catalog([folder])
     assert not catalog.problems, [str(p) for p in catalog.problems]
     admin = AdminClient({"bootstrap.servers": get_settings().kafka_bootstrap})  # kept alive until created
-    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(timeout=30)
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(
+        timeout=30
+    )
     return catalog.by_name(name)
 
 
