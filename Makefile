@@ -32,6 +32,7 @@ validate: install
 
 demo: platform-up
 	$(BIN)/tardis demo files
+	$(BIN)/tardis demo produce
 
 lint: install
 	$(BIN)/ruff format --check .

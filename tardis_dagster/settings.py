@@ -31,6 +31,7 @@ class Settings:
     kafka_controller_port: int
     spark_connect_port: int
     dagster_url: str
+    dagster_home: Path  # the local Dagster instance (DAGSTER_HOME)
     s3_endpoint: str | None  # an S3-compatible endpoint for local s3:// URIs; None means AWS itself
 
     @property
@@ -62,5 +63,6 @@ def get_settings() -> Settings:
         spark_connect_port=spark_port,
         dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
         s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
+        dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
     )

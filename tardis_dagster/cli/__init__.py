@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tardis_dagster.cli import demo, local, specs
+from tardis_dagster.cli import demo, local, specs, stream
 
 app = typer.Typer(
     name="tardis",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("validate")(specs.validate)
 app.command("schema")(specs.schema)
+app.command("stream")(stream.stream)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
 

@@ -9,12 +9,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 
-def spark_session(app_name: str) -> SparkSession:
+def spark_session(app_name: str, remote: str | None = None) -> SparkSession:
     """The session: a Spark Connect client when SPARK_REMOTE is set (local), else the cluster's own.
 
+    `remote` names a Spark Connect server explicitly (for callers outside a job process).
     With TARDIS_S3_ENDPOINT set (a local S3 emulator), S3A is pointed at it for this session only.
     """
-    spark = SparkSession.builder.appName(app_name).getOrCreate()
+    builder = SparkSession.builder.appName(app_name)
+    spark = (builder.remote(remote) if remote else builder).getOrCreate()
     endpoint = os.environ.get("TARDIS_S3_ENDPOINT")
     if endpoint:
         for key, value in s3_endpoint_conf(endpoint).items():

@@ -336,12 +336,13 @@ def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigge
     )
 
 
-def run_stats(spark: SparkSession, table: str, run_id: str) -> tuple[int, int]:
-    """(records, value bytes) this run committed to `table`, from its snapshot summaries."""
+def run_stats(spark: SparkSession, table: str, run_id: str, since_ms: int = 0) -> tuple[int, int]:
+    """(records, value bytes) this run committed to `table` (after `since_ms`), from snapshot summaries."""
     row = spark.sql(
         f"SELECT coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
         f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b "
-        f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}'"
+        f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}' "
+        f"AND unix_millis(committed_at) > {int(since_ms)}"
     ).collect()[0]
     return int(row["n"]), int(row["b"])
 
@@ -402,11 +403,15 @@ def materialization_metadata(
     run_id: str,
     before: dict[str, int],
     changes: list[str],
+    since_ms: int = 0,
 ) -> tuple[dict[str, Any], int, int]:
-    """Metadata for a landing run; also returns (records landed, records quarantined)."""
+    """Metadata for a landing run (or, streaming, for its interval since `since_ms`).
+
+    Also returns (records landed, records quarantined).
+    """
     table, quarantine = extras["table"], extras["quarantine_table"]
-    landed, landed_bytes = run_stats(spark, table, run_id)
-    quarantined, _ = run_stats(spark, quarantine, run_id)
+    landed, landed_bytes = run_stats(spark, table, run_id, since_ms)
+    quarantined, _ = run_stats(spark, quarantine, run_id, since_ms)
     after = landed_offsets(spark, extras)
     high = end_offsets(extras["bootstrap"], extras["topic"], extras.get("kafka_options"))
     lag = {p: max(0, o - after.get(p, 0)) for p, o in high.items()}

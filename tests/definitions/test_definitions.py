@@ -38,7 +38,10 @@ def _summary(defs: dg.Definitions) -> dict[str, object]:
         }
         for s in sorted(defs.schedules or [], key=lambda s: s.name)
     }
-    return {"assets": assets, "schedules": schedules}
+    graph = defs.resolve_asset_graph()
+    checks = sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys)
+    sensors = sorted(s.name for s in defs.sensors or [])
+    return {"assets": assets, "schedules": schedules, "checks": checks, "sensors": sensors}
 
 
 def _schedule_keys(defs: dg.Definitions, schedule: dg.ScheduleDefinition) -> set[dg.AssetKey]:
