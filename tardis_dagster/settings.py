@@ -32,6 +32,7 @@ class Settings:
     spark_connect_port: int
     dagster_url: str
     dagster_home: Path  # the local Dagster instance (DAGSTER_HOME)
+    kafka_max_offsets_per_trigger: int  # bounds one landing micro-batch, so a backlog lands in steps
     s3_endpoint: str | None  # an S3-compatible endpoint for local s3:// URIs; None means AWS itself
 
     @property
@@ -63,6 +64,7 @@ def get_settings() -> Settings:
         spark_connect_port=spark_port,
         dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
         s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
+        kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
     )

@@ -65,6 +65,7 @@ def landing_extras(product: DataProduct) -> dict[str, object]:
         "table": table_name(LAYER, product.name),
         "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
         "quarantine_threshold": kafka.quarantine_threshold,
+        "max_offsets_per_trigger": get_settings().kafka_max_offsets_per_trigger,
         **payload_schema(product),
     }
 

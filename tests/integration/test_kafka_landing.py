@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -166,3 +171,53 @@ def test_new_optional_field_becomes_a_column_and_an_incompatible_change_is_refus
     messages = " ".join(err.to_string() for err in errors if err is not None)
     assert "field 'total_amount' changed type from double to string" in messages
     assert spark.table(f"raw.{product.name}").count() == 2  # nothing landed under the bad schema
+
+
+def test_exactly_once_when_the_landing_job_is_killed_mid_run_three_times(tmp_path: Path, spark) -> None:
+    product = product_on_fresh_topic(tmp_path, "order_events", partitions=3)
+    (report,) = demo_kafka.produce(
+        [product], get_settings().kafka_bootstrap, count=20_000, malformed_share=0.001
+    )
+    raw = f"raw.{product.name}"
+    env = {**os.environ, "TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER": "600"}  # many small batches to land in
+    script = Path(__file__).with_name("land_in_subprocess.py")
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, str(script), str(product.spec_path.parent), product.name],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: SIGKILL reaches the Pipes job process too
+        )
+
+    def landed() -> int:
+        return spark.table(raw).count() if spark.catalog.tableExists(raw) else 0
+
+    kills = 0
+    while kills < 3:
+        before = landed()
+        job = start()
+        deadline = time.monotonic() + 300
+        while landed() == before and job.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if job.poll() is not None:
+            break  # finished before we could kill it: nothing left to interrupt
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+        kills += 1
+        _assert_no_duplicates(spark, product)
+    assert kills == 3, "the backlog was too small to interrupt the landing three times"
+
+    final = start()
+    assert final.wait(timeout=600) == 0
+    _assert_every_offset_once(spark, product, report.produced)
+
+
+def _assert_no_duplicates(spark, product) -> None:
+    raw, quarantine = f"raw.{product.name}", f"raw.{product.name}__quarantine"
+    duplicates = spark.sql(
+        f"select `partition`, `offset`, count(*) n from (select `partition`, `offset` from {raw} "
+        f"union all select `partition`, `offset` from {quarantine}) group by 1, 2 having n > 1"
+    ).count()
+    assert duplicates == 0
