@@ -26,6 +26,7 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.functions import partitioning
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from tardis_dagster.spark_jobs import json_checks
 from tardis_dagster.spark_jobs.common import current_snapshot_id, ensure_namespace, pipes_schema, table_exists
 
 OFFSETS_PROPERTY = "tardis.kafka.next-offsets"
@@ -106,9 +107,20 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
     """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records."""
     fmt, ddl = extras["format"], extras["payload_ddl"]
     if fmt == "json":
-        error = _json_error_udf(extras["schema_text"])(F.col("value"))
-        payload = F.from_json(F.col("value").cast("string"), ddl, {"mode": "PERMISSIVE"})
-        return df.withColumn("_error", error).withColumn("payload", F.when(F.col("_error").isNull(), payload))
+        schema = json.loads(extras["schema_text"])
+        text = F.col("value").cast("string")
+        options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
+        df = df.withColumn("_parsed", F.from_json(text, f"{ddl}, `{json_checks.CORRUPT}` STRING", options))
+        checks = json_checks.native_checks(schema, text, F.col("_parsed"))
+        # Flat schemas are validated by Spark itself; others by the jsonschema package, row by row.
+        error = (
+            json_checks.first_violation(checks)
+            if checks is not None
+            else _json_error_udf(extras["schema_text"])(F.col("value"))
+        )
+        df = df.withColumn("_error", error)
+        payload = F.col("_parsed").dropFields(json_checks.CORRUPT)
+        return df.withColumn("payload", F.when(F.col("_error").isNull(), payload)).drop("_parsed")
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 

@@ -1,0 +1,139 @@
+"""JSON Schema validation as Spark column expressions, so valid records never leave the JVM.
+
+Covers the keywords of flat event schemas (the common case for Kafka topics): a top-level object
+with `properties`, `required`, `additionalProperties: false`, and on scalar properties `type`,
+`enum`, `const`, `minimum`/`maximum` (and exclusive forms), `minLength`/`maxLength`, `pattern` and
+the formats `date-time`, `date` and `email`. Types are checked by parsing with `from_json` into the
+schema's Spark types. For anything else (`oneOf`, nested constraints, `$ref`...) `native_checks`
+returns None and the caller validates with the `jsonschema` package in a Python UDF instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+
+CORRUPT = "_corrupt_record"
+_ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated"}
+_TOP = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
+_SCALAR = _ANNOTATIONS | {
+    "type",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+}
+_SCALAR_TYPES = {"string", "integer", "number", "boolean", "null"}
+_FORMATS = {"date-time", "date", "email"}
+_EMAIL = r"^[^@\s]+@[^@\s]+$"
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("type")
+    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+
+
+def supported(schema: dict[str, Any]) -> bool:
+    """Whether every keyword of `schema` is one this module checks natively."""
+    if set(schema) - _TOP or _types(schema) - {"object"} or not isinstance(schema.get("properties"), dict):
+        return False
+    if schema.get("additionalProperties", True) not in (True, False):
+        return False
+    for node in schema["properties"].values():
+        if not isinstance(node, dict) or set(node) - _SCALAR:
+            return False
+        kinds = _types(node)
+        if not kinds or kinds - _SCALAR_TYPES or node.get("format", "date-time") not in _FORMATS:
+            return False
+    return True
+
+
+def _sql_literal(value: Any) -> Column:
+    return F.lit(value)
+
+
+def native_checks(schema: dict[str, Any], value: Column, parsed: Column) -> list[tuple[Column, str]] | None:
+    """(violation condition, reason) pairs for `schema`, or None when it needs the jsonschema package.
+
+    `value` is the raw JSON text, `parsed` the `from_json` struct that includes `_corrupt_record`.
+    """
+    if not supported(schema):
+        return None
+    checks: list[tuple[Column, str]] = [
+        (value.isNull(), "empty value (null)"),
+        (
+            parsed.isNull() | parsed[CORRUPT].isNotNull(),
+            "not JSON of the schema's types (malformed or a wrong type)",
+        ),
+    ]
+    properties: dict[str, dict[str, Any]] = schema["properties"]
+    if schema.get("additionalProperties") is False:
+        allowed = F.array(*[F.lit(name) for name in properties])
+        checks.append(
+            (
+                ~F.forall(F.json_object_keys(value), lambda key: F.array_contains(allowed, key)),
+                f"a property outside the schema (allowed: {', '.join(properties)})",
+            )
+        )
+    keys = F.coalesce(F.json_object_keys(value), F.array().cast("array<string>"))
+    for name in schema.get("required", []):
+        checks.append((~F.array_contains(keys, F.lit(name)), f"$: '{name}' is a required property"))
+    for name, node in properties.items():
+        field = parsed[name]
+        nullable = "null" in _types(node)
+        if not nullable:
+            # A JSON null for a non-nullable type (from_json reads it as a missing value).
+            raw = F.get_json_object(value, f"$.{name}")
+            checks.append(
+                (F.array_contains(keys, F.lit(name)) & raw.isNull(), f"$.{name}: None is not allowed")
+            )
+        present = field.isNotNull()
+        if "enum" in node:
+            options = [v for v in node["enum"] if v is not None]
+            checks.append((present & ~field.isin(options), f"$.{name}: not one of {json.dumps(options)}"))
+        if "const" in node:
+            checks.append(
+                (present & (field != _sql_literal(node["const"])), f"$.{name}: must be {node['const']!r}")
+            )
+        for keyword, test in (
+            ("minimum", lambda f, v: f < v),
+            ("maximum", lambda f, v: f > v),
+            ("exclusiveMinimum", lambda f, v: f <= v),
+            ("exclusiveMaximum", lambda f, v: f >= v),
+        ):
+            if isinstance(node.get(keyword), int | float):
+                checks.append(
+                    (present & test(field, F.lit(node[keyword])), f"$.{name}: {keyword} {node[keyword]}")
+                )
+        if "minLength" in node:
+            checks.append(
+                (present & (F.length(field) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
+            )
+        if "maxLength" in node:
+            checks.append(
+                (present & (F.length(field) > node["maxLength"]), f"$.{name}: maxLength {node['maxLength']}")
+            )
+        if "pattern" in node:
+            checks.append(
+                (present & ~field.rlike(node["pattern"]), f"$.{name}: does not match {node['pattern']}")
+            )
+        if node.get("format") == "email":
+            checks.append((present & ~field.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
+    return checks
+
+
+def first_violation(checks: list[tuple[Column, str]]) -> Column:
+    """The reason of the first failing check, or null when the record is valid."""
+    reason = F.lit(None).cast("string")
+    for condition, text in reversed(checks):
+        reason = F.when(F.coalesce(condition, F.lit(False)), F.lit(text)).otherwise(reason)
+    return reason
