@@ -11,6 +11,7 @@ returns None and the caller validates with the `jsonschema` package in a Python 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pyspark.sql import Column
@@ -61,10 +62,14 @@ def _sql_literal(value: Any) -> Column:
     return F.lit(value)
 
 
-def native_checks(schema: dict[str, Any], value: Column, parsed: Column) -> list[tuple[Column, str]] | None:
+def native_checks(
+    schema: dict[str, Any], value: Column, parsed: Column, keys: Column
+) -> list[tuple[Column, str]] | None:
     """(violation condition, reason) pairs for `schema`, or None when it needs the jsonschema package.
 
-    `value` is the raw JSON text, `parsed` the `from_json` struct that includes `_corrupt_record`.
+    `value` is the raw JSON text, `parsed` the `from_json` struct that includes `_corrupt_record`,
+    `keys` the record's top-level keys (`keys_of`). Pass `parsed` and `keys` as columns computed
+    once beforehand: every check reads them, and parsing JSON is the expensive part.
     """
     if not supported(schema):
         return None
@@ -76,25 +81,34 @@ def native_checks(schema: dict[str, Any], value: Column, parsed: Column) -> list
         ),
     ]
     properties: dict[str, dict[str, Any]] = schema["properties"]
+    # Spark reads any JSON scalar into a STRING field as its text, so check string fields' tokens here:
+    # the key (not escaped inside another string) followed by something other than a string or null.
+    strings = [name for name, node in properties.items() if _types(node) - {"null"} == {"string"}]
+    if strings:
+        keys_pattern = "|".join(re.escape(name) for name in strings)
+        checks.append(
+            (
+                value.rlike(rf'(?<!\\)"({keys_pattern})"\s*:\s*[^"\sn]'),
+                f"a property of type string holds another type ({', '.join(strings)})",
+            )
+        )
     if schema.get("additionalProperties") is False:
         allowed = F.array(*[F.lit(name) for name in properties])
         checks.append(
             (
-                ~F.forall(F.json_object_keys(value), lambda key: F.array_contains(allowed, key)),
+                ~F.forall(keys, lambda key: F.array_contains(allowed, key)),
                 f"a property outside the schema (allowed: {', '.join(properties)})",
             )
         )
-    keys = F.coalesce(F.json_object_keys(value), F.array().cast("array<string>"))
     for name in schema.get("required", []):
         checks.append((~F.array_contains(keys, F.lit(name)), f"$: '{name}' is a required property"))
     for name, node in properties.items():
         field = parsed[name]
         nullable = "null" in _types(node)
         if not nullable:
-            # A JSON null for a non-nullable type (from_json reads it as a missing value).
-            raw = F.get_json_object(value, f"$.{name}")
+            # Present but null: a JSON null (a value of the wrong type already made the record corrupt).
             checks.append(
-                (F.array_contains(keys, F.lit(name)) & raw.isNull(), f"$.{name}: None is not allowed")
+                (F.array_contains(keys, F.lit(name)) & field.isNull(), f"$.{name}: None is not allowed")
             )
         present = field.isNotNull()
         if "enum" in node:
@@ -131,9 +145,18 @@ def native_checks(schema: dict[str, Any], value: Column, parsed: Column) -> list
     return checks
 
 
-def first_violation(checks: list[tuple[Column, str]]) -> Column:
-    """The reason of the first failing check, or null when the record is valid."""
-    reason = F.lit(None).cast("string")
-    for condition, text in reversed(checks):
-        reason = F.when(F.coalesce(condition, F.lit(False)), F.lit(text)).otherwise(reason)
-    return reason
+def keys_of(value: Column) -> Column:
+    """The top-level keys of a JSON object (empty for anything else)."""
+    return F.coalesce(F.json_object_keys(value), F.array().cast("array<string>"))
+
+
+def violations(checks: list[tuple[Column, str]]) -> Column:
+    """Every failing check's reason joined by '; ', or null when the record is valid.
+
+    `concat_ws` evaluates all its arguments and skips nulls; unlike a CASE chain (which Spark
+    evaluates branch by branch), that lets Spark parse the JSON once per record for all checks.
+    """
+    reasons = F.concat_ws(
+        "; ", *[F.when(F.coalesce(condition, F.lit(False)), F.lit(text)) for condition, text in checks]
+    )
+    return F.when(reasons != "", reasons)

@@ -6,7 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tardis_dagster.settings import PROJECT_ROOT, get_settings
@@ -50,3 +50,29 @@ def produce(topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
             on_delivery=lambda err, _msg: failures.append(str(err)) if err else None,
         )
     assert producer.flush(30) == 0 and not failures, failures
+
+
+def consume_all(topic: str) -> dict[tuple[int, int], tuple[bytes | None, bytes | None]]:
+    """Every record of `topic` by (partition, offset): its key and value bytes, read back from the broker."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": get_settings().kafka_bootstrap,
+            "group.id": "tardis-tests",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
+        }
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        records: dict[tuple[int, int], tuple[bytes | None, bytes | None]] = {}
+        while len(records) < sum(ends.values()):
+            msg = consumer.poll(5)
+            assert msg is not None, "the broker stopped returning records"
+            if msg.error() is None:
+                records[(msg.partition(), msg.offset())] = (msg.key(), msg.value())
+        return records
+    finally:
+        consumer.close()

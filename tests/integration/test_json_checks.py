@@ -36,6 +36,8 @@ CASES = [
     {**GOOD, "customer_id": None},
     {**GOOD, "box_size": 0},
     {**GOOD, "customer_email": "not-an-email"},
+    {**GOOD, "delivery_address": 12345},
+    {**GOOD, "delivery_address": 'a "quoted" \\"customer_id\\": 5 text'},
 ]
 NOT_JSON = [b"\x00\x01garbage", b'{"order_id": "cut', b"[1, 2]"]
 
@@ -49,9 +51,10 @@ def test_native_checks_match_the_jsonschema_package(spark) -> None:
     text = F.col("value").cast("string")
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
     df = df.withColumn("_parsed", F.from_json(text, f"{ddl}, `{json_checks.CORRUPT}` STRING", options))
-    checks = json_checks.native_checks(schema, text, F.col("_parsed"))
+    df = df.withColumn("_keys", json_checks.keys_of(text))
+    checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"))
     assert checks is not None
-    reasons = [r[0] for r in df.select(json_checks.first_violation(checks)).collect()]
+    reasons = [r[0] for r in df.select(json_checks.violations(checks)).collect()]
     expected_invalid = [bool(json_format.validate(schema, c)) for c in CASES] + [True] * len(NOT_JSON)
     assert [r is not None for r in reasons] == expected_invalid
     assert reasons[0] is None and reasons[1] is None

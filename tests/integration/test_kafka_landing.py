@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import dagster as dg
 import pytest
-from kafka_helpers import produce, product_on_fresh_topic
+from kafka_helpers import consume_all, produce, product_on_fresh_topic
 
 from tardis_dagster.demo import kafka as demo_kafka
 from tardis_dagster.landing.kafka import QUARANTINE_CHECK, kafka_landing_assets
@@ -76,6 +76,14 @@ def test_topic_lands_decoded_with_bad_records_quarantined(tmp_path: Path, spark,
     assert row["topic"] == product.source.kafka.topic
     assert row["value"] and row["k"] and bytes(row["key"]).decode() == row["k"]
     assert any(h["key"] == "source" for h in row["headers"])
+    # Coordinates, key and value bytes are exactly the broker's; the decoded key field matches the key.
+    produced = consume_all(product.source.kafka.topic)
+    for r in spark.sql(
+        f"select `partition`, `offset`, key, value, payload.{key_column} k from {raw}"
+    ).collect():
+        key, value = produced[(r["partition"], r["offset"])]
+        assert (bytes(r["key"]), bytes(r["value"])) == (key, value)
+        assert r["k"] == key.decode()
     assert spark.sql(f"select count(*) from {raw} where payload is null").collect()[0][0] == 0
     reasons = [r[0] for r in spark.sql(f"select reason from {quarantine}").collect()]
     assert all(reasons)
