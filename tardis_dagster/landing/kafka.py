@@ -178,11 +178,12 @@ def kafka_sensor(
 
     The run key is the end offsets, so the same offsets never start two runs.
     """
-    products = list(products)
+    # Streaming products are landed by their long-running query, not by sensor-started runs.
     keyed = {
-        p.source.kafka.topic: dg.AssetKey([LAYER, p.name]) for p in products if p.source.kafka is not None
+        p.source.kafka.topic: dg.AssetKey([LAYER, p.name])
+        for p in products
+        if p.source.kafka is not None and p.schedule != "streaming"
     }
-    keyed = {topic: key for topic, key in keyed.items() if _batch_scheduled(products, key)}
     if not keyed:
         return None
 
@@ -205,11 +206,6 @@ def kafka_sensor(
         )
 
     return _sensor
-
-
-def _batch_scheduled(products: Iterable[DataProduct], key: dg.AssetKey) -> bool:
-    """Streaming products are landed by their long-running query, not by sensor-started runs."""
-    return next(p for p in products if p.name == key.path[-1]).schedule != "streaming"
 
 
 def landing_job(assets: dg.AssetsDefinition):

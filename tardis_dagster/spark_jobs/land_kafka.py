@@ -171,22 +171,29 @@ def _not_landed(df: DataFrame, landed: dict[int, int]) -> DataFrame:
     return df.where(condition)
 
 
-def _commit(df: DataFrame, table: str, offsets: dict[int, int], run_id: str) -> int:
-    """Append `df` to `table`, recording the offsets it covers and its size; returns the rows written."""
-    stats = df.agg(
-        F.count("*").alias("n"), F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b")
-    ).collect()[0]
-    if stats["n"]:
+def _commit(
+    df: DataFrame, table: str, offsets: dict[int, int], run_id: str, size: tuple[int, int] | None = None
+) -> int:
+    """Append `df` to `table`, recording the offsets it covers and its size; returns the rows written.
+
+    `size` is (rows, value bytes) when the caller already knows it; otherwise it is counted here.
+    """
+    if size is None:
+        row = df.agg(
+            F.count("*").alias("n"), F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b")
+        ).first()
+        size = (int(row["n"]), int(row["b"]))
+    if size[0]:
         (
             df.writeTo(table)
             .option(
                 f"snapshot-property.{OFFSETS_PROPERTY}", json.dumps({str(p): o for p, o in offsets.items()})
             )
             .option(f"snapshot-property.{RUN_PROPERTY}", run_id)
-            .option(f"snapshot-property.{BYTES_PROPERTY}", str(stats["b"]))
+            .option(f"snapshot-property.{BYTES_PROPERTY}", str(size[1]))
             .append()
         )
-    return int(stats["n"])
+    return size[0]
 
 
 def make_batch_writer(extras: dict[str, Any], run_id: str) -> Callable[[DataFrame, int], None]:
@@ -203,26 +210,37 @@ def make_batch_writer(extras: dict[str, Any], run_id: str) -> Callable[[DataFram
             .persist()
         )
         try:
-            bounds = decoded.groupBy("partition").agg(F.max("offset").alias("last")).collect()
-            if not bounds:
+            # One pass for everything the commits need: per partition and outcome, offsets and sizes.
+            stats = (
+                decoded.groupBy("partition", F.col("_error").isNull().alias("good"))
+                .agg(
+                    F.min("offset").alias("first"),
+                    F.max("offset").alias("last"),
+                    F.count("*").alias("n"),
+                    F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b"),
+                )
+                .collect()
+            )
+            if not stats:
                 return
-            for target, rows in (
-                (quarantine, decoded.where(F.col("_error").isNotNull())),
-                (table, decoded.where(F.col("_error").isNull())),
-            ):
+            last: dict[int, int] = {}
+            for row in stats:
+                last[int(row["partition"])] = max(last.get(int(row["partition"]), -1), int(row["last"]))
+            for target, good in ((quarantine, False), (table, True)):
                 landed = next_offsets(spark, target)
-                covered = dict(landed)
-                for row in bounds:
-                    covered[int(row["partition"])] = max(
-                        landed.get(int(row["partition"]), 0), int(row["last"]) + 1
-                    )
-                if target == quarantine:
+                covered = {**landed, **{p: max(landed.get(p, 0), o + 1) for p, o in last.items()}}
+                rows = decoded.where(F.col("_error").isNull() if good else F.col("_error").isNotNull())
+                if good:
+                    out = rows.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
+                else:
                     out = rows.select(
                         *_COORDINATE_NAMES, F.col("_error").alias("reason"), "_ingested_at", "_batch_id"
                     )
-                else:
-                    out = rows.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
-                _commit(_not_landed(out, landed), target, covered, run_id)
+                mine = [r for r in stats if r["good"] == good]
+                replayed = any(landed.get(int(r["partition"]), 0) > int(r["first"]) for r in mine)
+                # Normally nothing of the batch is landed yet and the sizes are known; a replay recounts.
+                size = None if replayed else (sum(int(r["n"]) for r in mine), sum(int(r["b"]) for r in mine))
+                _commit(_not_landed(out, landed), target, covered, run_id, size)
         finally:
             decoded.unpersist()
 
