@@ -36,6 +36,7 @@ _SCALAR = _ANNOTATIONS | {
 _SCALAR_TYPES = {"string", "integer", "number", "boolean", "null"}
 _FORMATS = {"date-time", "date", "email"}
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
+_NON_STRING_STARTS = [*"-0123456789", "{", "["]
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -81,14 +82,27 @@ def native_checks(
         ),
     ]
     properties: dict[str, dict[str, Any]] = schema["properties"]
-    # Spark reads any JSON scalar into a STRING field as its text, so check string fields' tokens here:
-    # the key (not escaped inside another string) followed by something other than a string or null.
-    strings = [name for name, node in properties.items() if _types(node) - {"null"} == {"string"}]
+    # Spark reads any JSON scalar into a STRING field as its text, so a number, boolean, object or
+    # array there is only visible in the raw text. Scanning the text is costly, so it is done only
+    # for records where such a field's text could be one of those (starts like a number, {, [...).
+    # (date and date-time fields are TIMESTAMP/DATE in Spark: a bad value there already fails parsing,
+    # except a bare number, which Spark reads as epoch seconds.)
+    strings = [
+        name
+        for name, node in properties.items()
+        if _types(node) - {"null"} == {"string"} and node.get("format") not in ("date", "date-time")
+    ]
     if strings:
         keys_pattern = "|".join(re.escape(name) for name in strings)
+        suspicious = F.lit(False)
+        for name in strings:
+            field = parsed[name]
+            suspicious = (
+                suspicious | F.substring(field, 1, 1).isin(*_NON_STRING_STARTS) | field.isin("true", "false")
+            )
         checks.append(
             (
-                value.rlike(rf'(?<!\\)"({keys_pattern})"\s*:\s*[^"\sn]'),
+                suspicious & value.rlike(rf'(?<!\\)"({keys_pattern})"\s*:\s*[^"\sn]'),
                 f"a property of type string holds another type ({', '.join(strings)})",
             )
         )
