@@ -119,6 +119,7 @@ def tardis(topic: str, folder: Path) -> tuple[float, int, float]:
     seconds = time.perf_counter() - started
     (materialization,) = result.get_asset_materialization_events()
     metadata = materialization.materialization.metadata
+    print(f"tardis job phases (s): {metadata['phase_seconds'].value}")
     return seconds, int(metadata["records_landed"].value), float(metadata["job_seconds"].value)
 
 

@@ -110,7 +110,7 @@ def native_checks(
         allowed = F.array(*[F.lit(name) for name in properties])
         checks.append(
             (
-                ~F.forall(keys, lambda key: F.array_contains(allowed, key)),
+                F.size(F.array_except(keys, allowed)) > 0,
                 f"a property outside the schema (allowed: {', '.join(properties)})",
             )
         )

@@ -496,8 +496,18 @@ def main() -> None:
         before = landed_offsets(spark, extras)
         run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
         run_id = str(run_id)
+        prepared = time.monotonic()
         run_available_now(spark, extras, run_id, pipes.log.warning)
+        landed_at = time.monotonic()
         metadata, landed, quarantined = materialization_metadata(spark, extras, run_id, before, changes)
+        metadata["phase_seconds"] = {
+            "type": "json",
+            "raw_value": {
+                "prepare": round(prepared - started, 2),
+                "land": round(landed_at - prepared, 2),
+                "report": round(time.monotonic() - landed_at, 2),
+            },
+        }
         metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
         share = quarantined / (landed + quarantined) if landed + quarantined else 0.0
         threshold = float(extras["quarantine_threshold"])
