@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from tardis_dagster.cli.catalog import load_or_exit
 from tardis_dagster.demo import files as demo_files
 from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
 
 app = typer.Typer(help="Generate demo data for the demo data products.", no_args_is_help=True)
 console = Console()
@@ -28,11 +28,7 @@ def files(
     ] = True,
 ) -> None:
     """Drop new demo files into the folder of every local `files` product (adds to what is there)."""
-    catalog = load_catalog([specs or get_settings().specs_dir])
-    if catalog.problems:
-        for problem in catalog.problems:
-            console.print(str(problem), markup=False, highlight=False)
-        raise typer.Exit(1)
+    catalog = load_or_exit(specs, console)
     products = [
         p
         for p in catalog.products
@@ -68,11 +64,7 @@ def produce(
 
     from tardis_dagster.demo import kafka as demo_kafka  # here: confluent-kafka loads only for this command
 
-    catalog = load_catalog([specs or get_settings().specs_dir])
-    if catalog.problems:
-        for problem in catalog.problems:
-            console.print(str(problem), markup=False, highlight=False)
-        raise typer.Exit(1)
+    catalog = load_or_exit(specs, console)
     products = [p for p in catalog.products if p.source.kafka is not None]
     if product:
         unknown = sorted(set(product) - {p.name for p in products})

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tardis_dagster.cli.catalog import load_or_exit
 from tardis_dagster.landing import streaming
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
 
 console = Console()
 
@@ -27,11 +26,7 @@ def stream(
     specs: Annotated[Path | None, typer.Option(help="Spec folder (default: product_specs/).")] = None,
 ) -> None:
     """Land a Kafka topic continuously; report offsets, records and lag to Dagster every interval."""
-    catalog = load_catalog([specs or get_settings().specs_dir])
-    if catalog.problems:
-        for problem in catalog.problems:
-            console.print(str(problem), markup=False, highlight=False)
-        raise typer.Exit(1)
+    catalog = load_or_exit(specs, console)
     names = [p.name for p in catalog.products if p.source.kind == "kafka"]
     if product not in names:
         console.print(

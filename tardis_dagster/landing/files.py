@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 import dagster as dg
 
 from tardis_dagster.factory.attributes import asset_attributes, table_name
+from tardis_dagster.factory.execution import each_selected_asset
 from tardis_dagster.resources.spark import SparkJobRunner
 from tardis_dagster.specs import DataProduct
 
@@ -62,16 +63,8 @@ def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition
         description="Land new files of files products into their raw Iceberg tables.",
     )
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
-        failed: list[str] = []
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
-            try:
-                yield from spark.run(context, "land_files", extras_by_key[key]).get_results()
-            except Exception as exc:  # keep landing the other products; fail the step at the end
-                context.log.error(f"landing {key.to_user_string()} failed: {exc}")
-                failed.append(key.to_user_string())
-        if failed:
-            raise dg.Failure(
-                description=f"landing failed for: {', '.join(failed)}", metadata={"failed": failed}
-            )
+        yield from each_selected_asset(
+            context, lambda key: spark.run(context, "land_files", extras_by_key[key]).get_results(), "landing"
+        )
 
     return _land
