@@ -113,7 +113,7 @@ def tardis(topic: str, folder: Path) -> tuple[float, int, float]:
     product = load_catalog([folder]).by_name(name)
     started = time.perf_counter()
     result = dg.materialize(
-        [kafka_landing_assets([product])],
+        kafka_landing_assets([product]),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
     )
     seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ of the code never reads `os.environ` itself.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +45,24 @@ class Settings:
 
 
 @cache
+def pii_key(settings: Settings) -> str:
+    """The HMAC key for PII columns: TARDIS_PII_KEY, or locally a random key kept under .tardis/.
+
+    Production sets TARDIS_PII_KEY from a secret store; the local key never leaves the machine.
+    """
+    key = os.environ.get("TARDIS_PII_KEY")
+    if key:
+        return key
+    if settings.deployment != "local":
+        raise RuntimeError("TARDIS_PII_KEY must be set outside local development")
+    path = settings.home / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def get_settings() -> Settings:
     """Read the settings once per process from the environment (with local defaults)."""
     home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()

@@ -10,6 +10,7 @@ from tardis_dagster.landing import kafka as kafka_landing
 from tardis_dagster.resources import build_resources
 from tardis_dagster.settings import Settings, get_settings
 from tardis_dagster.specs import SpecCatalog
+from tardis_dagster.standardize.assets import standardize_assets
 
 
 class SpecProblemsError(dg.DagsterInvalidDefinitionError):
@@ -28,10 +29,11 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
     settings = settings or get_settings()
     files_assets = files_landing.files_landing_assets(catalog.products)
     kafka_assets = kafka_landing.kafka_landing_assets(catalog.products)
-    assets = [a for a in (files_assets, kafka_assets) if a is not None]
-    raw_keys = {key.path[-1]: key for a in assets for key in a.keys}
+    landing = [*([files_assets] if files_assets is not None else []), *kafka_assets]
+    raw_keys = {key.path[-1]: key for a in landing for key in a.keys}
+    assets = [*landing, *standardize_assets(catalog.products)]
     jobs, sensors = [], []
-    if kafka_assets is not None:
+    if kafka_assets:
         jobs.append(kafka_landing.landing_job(kafka_assets))
         sensor = kafka_landing.kafka_sensor(catalog.products)
         if sensor is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from tardis_dagster.factory.attributes import asset_attributes, table_name
-from tardis_dagster.factory.execution import each_selected_asset
+from tardis_dagster.factory.execution import by_tribe, each_selected_asset
 from tardis_dagster.resources.spark import SparkJobRunner
 from tardis_dagster.settings import get_settings
 from tardis_dagster.specs import DataProduct
@@ -101,14 +101,19 @@ def quarantine_check(product: DataProduct) -> dg.AssetCheckSpec:
     )
 
 
-def kafka_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition | None:
-    """One multi-asset landing every Kafka product; None when there is no Kafka product."""
-    by_key = {dg.AssetKey([LAYER, p.name]): p for p in products if p.source.kind == "kafka"}
-    if not by_key:
-        return None
+def kafka_landing_assets(products: Iterable[DataProduct]) -> list[dg.AssetsDefinition]:
+    """One multi-asset per tribe landing its Kafka products."""
+    return [
+        _tribe_assets(tribe, group)
+        for tribe, group in by_tribe(p for p in products if p.source.kind == "kafka")
+    ]
+
+
+def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinition:
+    by_key = {dg.AssetKey([LAYER, p.name]): p for p in products}
 
     @dg.multi_asset(
-        name=OP_NAME,
+        name=f"{OP_NAME}_{tribe}",
         specs=[landing_spec(p) for p in by_key.values()],
         check_specs=[quarantine_check(p) for p in by_key.values()],
         can_subset=True,
@@ -203,6 +208,6 @@ def kafka_sensor(
     return _sensor
 
 
-def landing_job(assets: dg.AssetsDefinition):
+def landing_job(assets: list[dg.AssetsDefinition]):
     """The job the sensor starts (any subset of the Kafka landing assets)."""
-    return dg.define_asset_job("land_kafka_job", selection=dg.AssetSelection.assets(assets))
+    return dg.define_asset_job("land_kafka_job", selection=dg.AssetSelection.assets(*assets))

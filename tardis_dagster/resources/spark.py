@@ -44,13 +44,18 @@ class SparkJobRunner(dg.ConfigurableResource):
         context: dg.AssetExecutionContext | dg.OpExecutionContext,
         job: str,
         extras: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
     ) -> dg.PipesClientCompletedInvocation:
-        """Run the job script `spark_jobs/<job>.py` for this step, passing `extras` to it."""
+        """Run the job script `spark_jobs/<job>.py` for this step, passing `extras` to it.
+
+        `secrets` are environment variables for the local job process (never in extras, which Dagster
+        may record); EMR jobs get theirs from the job's own configuration (e.g. Secrets Manager).
+        """
         script = Path(spark_jobs.__file__).parent / f"{job}.py"
         if not script.exists():
             raise dg.DagsterInvariantViolationError(f"no Spark job script {script}")
         if self.mode == "local":
-            env = {"SPARK_REMOTE": self.spark_remote}
+            env = {"SPARK_REMOTE": self.spark_remote, **(secrets or {})}
             if self.s3_endpoint:
                 env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
             return dg.PipesSubprocessClient(env=env).run(

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.platform
 
 def _land(product, raise_on_error: bool = True, instance=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [kafka_landing_assets([product])],
+        kafka_landing_assets([product]),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
         raise_on_error=raise_on_error,
         instance=instance,

@@ -34,7 +34,7 @@ def test_sensor_requests_a_run_for_new_offsets_and_none_once_landed(tmp_path: Pa
     sensor = kafka_sensor([product])
     assert sensor is not None
     defs = dg.Definitions(
-        assets=[assets],
+        assets=assets,
         jobs=[landing_job(assets)],
         sensors=[sensor],
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},

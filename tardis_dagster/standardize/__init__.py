@@ -1,0 +1,1 @@
+"""Standardized layer: typed, deduplicated, PII-safe `std.<product>` tables, published after audits."""
