@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tardis_dagster.factory import build_definitions
+from tardis_dagster.factory.build import build_definitions
 from tardis_dagster.specs import load_catalog
 
 MODEL = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from tardis_dagster.factory import build_definitions
+from tardis_dagster.factory.build import build_definitions
 from tardis_dagster.settings import get_settings
 from tardis_dagster.specs import load_catalog
 

@@ -1,5 +1,5 @@
-"""Turns parsed specs into Dagster definitions: one module per layer, assembled in `build.py`."""
+"""Turns parsed specs into Dagster definitions: one module per concern, assembled in `build.py`.
 
-from tardis_dagster.factory.build import build_definitions
-
-__all__ = ["build_definitions"]
+Import `tardis_dagster.factory.build.build_definitions`; this package imports nothing itself, so
+layer modules can use `factory.attributes` without importing the assembly (and themselves).
+"""

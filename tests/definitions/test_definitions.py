@@ -11,8 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.factory import build_definitions
-from tardis_dagster.factory.build import SpecProblemsError
+from tardis_dagster.factory.build import SpecProblemsError, build_definitions
 from tardis_dagster.settings import PROJECT_ROOT
 from tardis_dagster.specs import load_catalog
 
