@@ -96,8 +96,8 @@ class KafkaService(LocalService):
                 f"-Dkafka.logs.dir={self.state_dir}",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # `=` form: a random id may start with "-", which would read as an option.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self._config),
             ],

@@ -70,7 +70,10 @@ def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatu
                 "stop it or set another port in the environment (see README)."
             )
         progress(f"{svc.name}: preparing")
-        svc.prepare()
+        try:
+            svc.prepare()
+        except (OSError, RuntimeError) as exc:  # a failed config write or storage format names the service
+            raise ServiceFailedError(f"{svc.name} could not be prepared: {exc}") from exc
         progress(f"{svc.name}: starting")
         pid = svc.process.start(svc.command(), svc.environment())
         try:
