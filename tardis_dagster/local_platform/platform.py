@@ -32,10 +32,11 @@ def services() -> list[LocalService]:
     return [KafkaService(), SparkConnectService()]
 
 
-def _wait_healthy(svc: LocalService) -> None:
+def _wait_healthy(svc: LocalService, gone: Callable[[], bool]) -> None:
+    """Wait until `svc` answers; fail early, with its log, if `gone()` says the process ended."""
     deadline = time.monotonic() + svc.startup_timeout_s
     while time.monotonic() < deadline:
-        if svc.process.exited():
+        if gone():
             raise ServiceFailedError(
                 f"{svc.name} exited during start-up. Last lines of {svc.process.log_file}:\n"
                 f"{svc.process.log_tail()}"
@@ -61,7 +62,7 @@ def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatu
         if pid is not None:
             # Ours but not answering yet: maybe still starting, so wait before giving up on it.
             progress(f"{svc.name}: running (pid {pid}) but not healthy yet, waiting")
-            _wait_healthy(svc)
+            _wait_healthy(svc, lambda pid=pid, svc=svc: svc.process.pid() != pid)
             result.append(ServiceStatus(svc.name, pid, svc.port, True, log=str(svc.process.log_file)))
             continue
         if svc.port_open():
@@ -75,11 +76,13 @@ def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatu
         except (OSError, RuntimeError) as exc:  # a failed config write or storage format names the service
             raise ServiceFailedError(f"{svc.name} could not be prepared: {exc}") from exc
         progress(f"{svc.name}: starting")
-        pid = svc.process.start(svc.command(), svc.environment())
+        proc = svc.process.start(svc.command(), svc.environment())
+        pid = proc.pid
         try:
-            _wait_healthy(svc)
+            # Our own child: poll() knows when it ends (no /proc race while it is still exec-ing).
+            _wait_healthy(svc, lambda proc=proc: proc.poll() is not None)
         except ServiceFailedError:
-            svc.process.stop()
+            svc.process.stop(pid=pid)
             raise
         progress(f"{svc.name}: healthy on 127.0.0.1:{svc.port} (pid {pid})")
         result.append(ServiceStatus(svc.name, pid, svc.port, True, True, str(svc.process.log_file)))

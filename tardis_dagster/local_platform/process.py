@@ -34,8 +34,8 @@ class ManagedProcess:
             return None
         return pid if _is_ours(pid, self.state_dir) else None
 
-    def start(self, cmd: list[str], env: dict[str, str] | None = None) -> int:
-        """Start `cmd` in its own session, logging to the log file; record and return its pid."""
+    def start(self, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start `cmd` in its own session, logging to the log file; record its pid, return the process."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
@@ -48,16 +48,15 @@ class ManagedProcess:
                 start_new_session=True,  # its own process group, so `down` stops the whole tree
             )
         self.pid_file.write_text(str(proc.pid))
-        return proc.pid
+        return proc
 
-    def exited(self) -> bool:
-        """True when the recorded process is gone (e.g. it crashed during start-up)."""
-        return self.pid() is None
+    def stop(self, timeout_s: float = 30.0, pid: int | None = None) -> bool:
+        """Stop the recorded process group (TERM, then KILL after `timeout_s`). True if it was running.
 
-    def stop(self, timeout_s: float = 30.0) -> bool:
-        """Stop the recorded process group (TERM, then KILL after `timeout_s`). True if it was running."""
-        pid = self.pid()
-        if pid is None:
+        `pid` is given by the caller that started the process itself (its identity is known).
+        """
+        pid = pid if pid is not None else self.pid()
+        if pid is None or not _alive(pid):
             self.pid_file.unlink(missing_ok=True)
             return False
         _signal_group(pid, signal.SIGTERM)
