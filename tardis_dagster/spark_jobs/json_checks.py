@@ -82,20 +82,18 @@ def native_checks(
         ),
     ]
     properties: dict[str, dict[str, Any]] = schema["properties"]
-    # Spark reads any JSON scalar into a STRING field as its text, so a number, boolean, object or
-    # array there is only visible in the raw text. Scanning the text is costly, so it is done only
-    # for records where such a field's text could be one of those (starts like a number, {, [...).
-    # (date and date-time fields are TIMESTAMP/DATE in Spark: a bad value there already fails parsing,
-    # except a bare number, which Spark reads as epoch seconds.)
-    strings = [
-        name
-        for name, node in properties.items()
-        if _types(node) - {"null"} == {"string"} and node.get("format") not in ("date", "date-time")
-    ]
+    # Spark reads any JSON scalar into a STRING field as its text, and a bare number into a TIMESTAMP
+    # or DATE field as epoch time, so those type errors are only visible in the raw text. Scanning
+    # the text is costly: for plain strings it is done only where the text could be another type
+    # (starts like a number, {, [, or is true/false); date and date-time fields always need it.
+    strings = [name for name, node in properties.items() if _types(node) - {"null"} == {"string"}]
     if strings:
         keys_pattern = "|".join(re.escape(name) for name in strings)
         suspicious = F.lit(False)
         for name in strings:
+            if properties[name].get("format") in ("date", "date-time"):
+                suspicious = F.lit(True)
+                break
             field = parsed[name]
             suspicious = (
                 suspicious | F.substring(field, 1, 1).isin(*_NON_STRING_STARTS) | field.isin("true", "false")

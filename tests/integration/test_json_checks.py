@@ -37,6 +37,7 @@ CASES = [
     {**GOOD, "box_size": 0},
     {**GOOD, "customer_email": "not-an-email"},
     {**GOOD, "delivery_address": 12345},
+    {**GOOD, "placed_at": 12345},
     {**GOOD, "delivery_address": 'a "quoted" \\"customer_id\\": 5 text'},
 ]
 NOT_JSON = [b"\x00\x01garbage", b'{"order_id": "cut', b"[1, 2]"]
