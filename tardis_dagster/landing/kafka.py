@@ -129,28 +129,6 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
     return _land
 
 
-def broker_end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[str, dict[str, int]]:
-    """High watermark per partition of each topic, from the broker's metadata (no data consumed)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "tardis-sensor", "enable.auto.commit": False}
-    )
-    try:
-        metadata = consumer.list_topics(timeout=10)
-        result = {}
-        for topic in topics:
-            if topic not in metadata.topics or metadata.topics[topic].error is not None:
-                continue
-            result[topic] = {
-                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in sorted(metadata.topics[topic].partitions)
-            }
-        return result
-    finally:
-        consumer.close()
-
-
 def landed_end_offsets(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, int]:
     """The `end_offsets` metadata of the asset's latest materialization ({} if never landed)."""
     event = instance.get_latest_materialization_event(key)
@@ -195,7 +173,9 @@ def kafka_sensor(
         description="Lands Kafka topics with offsets beyond those landed (reads broker metadata only).",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        broker = broker_end_offsets(get_settings().kafka_bootstrap, keyed)
+        from tardis_dagster.spark_jobs.land_kafka import end_offsets  # pyspark: not at code-location load
+
+        broker = end_offsets(get_settings().kafka_bootstrap, list(keyed))
         landed = {topic: landed_end_offsets(context.instance, key) for topic, key in keyed.items()}
         new = topics_with_new_records(broker, landed)
         if not new:

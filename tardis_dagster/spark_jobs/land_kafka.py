@@ -48,6 +48,7 @@ class IncompatibleSchemaError(ValueError):
 
 def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
     """A UDF returning why a value is not a valid record of the JSON Schema, or null when it is."""
+    schema = json.loads(schema_text)  # once, not per record
 
     def check(value: bytes | None) -> str | None:
         from tardis_dagster.formats import jsonschema as json_format
@@ -58,7 +59,7 @@ def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
             record = json.loads(bytes(value).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return f"not JSON: {exc}"
-        errors = json_format.validate(json.loads(schema_text), record)
+        errors = json_format.validate(schema, record)
         return "; ".join(errors)[:2000] if errors else None
 
     return F.udf(check, StringType())
@@ -67,9 +68,11 @@ def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
 def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], Column]:
     """A UDF returning why a value is not one Avro record of the schema (Spark's from_avro accepts
     trailing garbage and some truncated input), or null when it is."""
+    from tardis_dagster.formats import avro as avro_format
+
+    schema = avro_format.parse_schema(schema_text)  # once, not per record
 
     def check(value: bytes | None) -> str | None:
-        from tardis_dagster.formats import avro as avro_format
 
         if value is None:
             return "empty value (null)"
@@ -77,7 +80,7 @@ def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], C
         try:
             if wire_format:
                 _schema_id, data = avro_format.wire_split(data)
-            avro_format.decode(avro_format.parse_schema(schema_text), data)
+            avro_format.decode(schema, data)
         except Exception as exc:  # any decoding failure is a reason to quarantine, with its message
             return f"not valid Avro for the topic schema: {exc}"[:2000]
         return None
@@ -381,19 +384,31 @@ def run_stats(spark: SparkSession, table: str, run_id: str, since_ms: int = 0) -
     return int(row["n"]), int(row["b"])
 
 
-def end_offsets(bootstrap: str, topic: str, kafka_options: dict[str, str] | None = None) -> dict[str, int]:
-    """The broker's high watermark per partition (no data is consumed)."""
+def end_offsets(
+    bootstrap: str, topics: list[str], kafka_options: dict[str, str] | None = None
+) -> dict[str, dict[str, int]]:
+    """The broker's high watermark per partition of each existing topic (no data is consumed)."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": "tardis-offsets", **(kafka_options or {})}
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tardis-offsets",
+            "enable.auto.commit": False,
+            **(kafka_options or {}),
+        }
     )
     try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return {
-            str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in sorted(partitions)
-        }
+        metadata = consumer.list_topics(timeout=10)
+        result = {}
+        for topic in topics:
+            if topic not in metadata.topics or metadata.topics[topic].error is not None:
+                continue
+            result[topic] = {
+                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in sorted(metadata.topics[topic].partitions)
+            }
+        return result
     finally:
         consumer.close()
 
@@ -447,7 +462,8 @@ def materialization_metadata(
     landed, landed_bytes = run_stats(spark, table, run_id, since_ms)
     quarantined, _ = run_stats(spark, quarantine, run_id, since_ms)
     after = landed_offsets(spark, extras)
-    high = end_offsets(extras["bootstrap"], extras["topic"], extras.get("kafka_options"))
+    topic = extras["topic"]
+    high = end_offsets(extras["bootstrap"], [topic], extras.get("kafka_options")).get(topic, {})
     lag = {p: max(0, o - after.get(p, 0)) for p, o in high.items()}
     rows = "\n".join(
         f"| {p} | {before.get(p, 0)} | {after.get(p, 0)} | {after.get(p, 0) - before.get(p, 0)} | {lag[p]} |"
