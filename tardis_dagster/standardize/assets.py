@@ -2,7 +2,7 @@
 
 Each asset depends on its raw table and carries the blocking audits of write-audit-publish as
 asset checks (contract schema, key not null, key unique, reject share); a failed audit means the
-batch was not published. Products with `load.type: scd2` are not standardized yet.
+batch was not published.
 
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
@@ -15,10 +15,10 @@ from tardis_dagster.factory.attributes import asset_attributes, table_key, table
 from tardis_dagster.factory.execution import by_tribe, each_selected_asset
 from tardis_dagster.resources.spark import SparkJobRunner
 from tardis_dagster.settings import get_settings, pii_key
+from tardis_dagster.spark_jobs.std.names import audit_names
 from tardis_dagster.specs import DataProduct
 
 LAYER = "std"
-SUPPORTED_LOADS = ("append", "full", "upsert")
 PII_KEY_ENV = "TARDIS_PII_KEY"
 AUDIT_CHECK = "audits"
 # Built once: conditions are immutable, and building one per asset is slow at thousands of products.
@@ -26,18 +26,18 @@ _EAGER = dg.AutomationCondition.eager()
 
 
 def standardizable(product: DataProduct) -> bool:
-    """Products this layer standardizes: landed ones (kafka, files) with a supported load type."""
-    return product.source.kind in ("kafka", "files") and product.load.type in SUPPORTED_LOADS
+    """Products this layer standardizes: the landed ones (kafka, files)."""
+    return product.source.kind in ("kafka", "files")
 
 
-def audit_names(product: DataProduct) -> list[str]:
-    """The blocking audits of a product's standardization."""
-    names = ["contract_schema"]
-    if product.load.key:
-        names.append("key_not_null")
-        if product.load.type in ("upsert", "scd2"):
-            names.append("key_unique")
-    return [*names, "reject_share"]
+def load_extras(product: DataProduct) -> dict[str, object]:
+    """The spec's `load` section as the job reads it."""
+    return {
+        "type": product.load.type,
+        "key": list(product.load.key),
+        "version_by": product.load.version_by,
+        "reject_threshold": product.load.reject_threshold,
+    }
 
 
 def standardize_extras(product: DataProduct) -> dict[str, object]:
@@ -50,15 +50,16 @@ def standardize_extras(product: DataProduct) -> dict[str, object]:
         "table": table_name(LAYER, product.name),
         "rejects_table": table_name(LAYER, f"{product.name}__rejects"),
         "columns": [
-            {"name": c.name, "type": c.data_type.spark_ddl, "required": c.required, "pii": c.pii}
+            {
+                "name": c.name,
+                "type": c.data_type.spark_ddl,
+                "required": c.required,
+                "pii": c.pii,
+                "description": c.description,
+            }
             for c in product.schema_
         ],
-        "load": {
-            "type": product.load.type,
-            "key": list(product.load.key),
-            "version_by": product.load.version_by,
-            "reject_threshold": product.load.reject_threshold,
-        },
+        "load": load_extras(product),
         "partition_by": [p.spark_expr for p in product.load.partitions],
         "pii_key_env": PII_KEY_ENV,
     }
@@ -101,7 +102,9 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
             AUDIT_CHECK,
             asset=key,
             blocking=True,
-            description="Write-audit-publish: " + ", ".join(audit_names(product)) + " must pass to publish.",
+            description="Write-audit-publish: "
+            + ", ".join(audit_names(load_extras(product)))
+            + " must pass to publish.",
         )
         for key, product in by_key.items()
     ]

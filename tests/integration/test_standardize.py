@@ -1,10 +1,13 @@
-"""Standardized layer on the real platform: casts, rejects, PII hashing, load types, write-audit-publish."""
+"""Standardized layer on the real platform: casts, rejects, PII hashing, every load type, partitioning,
+schema evolution and write-audit-publish, with expected tables compared row by row."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import uuid
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -12,11 +15,18 @@ import pytest
 
 from tardis_dagster.resources import SparkJobRunner
 from tardis_dagster.settings import get_settings, pii_key
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.specs import DataProduct, load_catalog
 from tardis_dagster.standardize.assets import standardize_assets
 
 pytestmark = pytest.mark.platform
 
+COLUMNS = """\
+  - {name: member_id, type: string, required: true, description: The member's id in the loyalty system.}
+  - {name: email, type: string, pii: true}
+  - {name: points, type: int}
+  - {name: balance, type: "decimal(10,2)"}
+  - {name: updated_at, type: timestamp, required: true}
+"""
 SPEC = """\
 apiVersion: tardis/v1
 kind: DataProduct
@@ -26,31 +36,46 @@ description: Loyalty members, for the standardization test.
 owner: {{tribe: marketing, squad: loyalty, contact: "#loyalty-data"}}
 source:
   files: {{uri: ./drops/, format: csv}}
-load: {{type: {load}, key: [member_id], version_by: updated_at, reject_threshold: 0.5}}
+load: {{type: {load}, {extra}reject_threshold: {threshold}}}
 schema:
-  - {{name: member_id, type: string, required: true}}
-  - {{name: email, type: string, pii: true}}
-  - {{name: points, type: int}}
-  - {{name: balance, type: "decimal(10,2)"}}
-  - {{name: updated_at, type: timestamp, required: true}}
-"""
+{columns}"""
+RAW_COLUMNS = ("memberId", "Email", "points", "balance", "updated_at")
 
 
-def _product(tmp_path: Path, load: str):
-    name = f"it_members_{load}_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.yaml").write_text(SPEC.format(name=name, load=load))
-    catalog = load_catalog([tmp_path])
+def _product(
+    tmp_path: Path,
+    load: str,
+    *,
+    name: str | None = None,
+    key: bool = True,
+    threshold: float = 0.5,
+    partition_by: str = "",
+    columns: str = COLUMNS,
+) -> DataProduct:
+    name = name or f"it_members_{load}_{uuid.uuid4().hex[:8]}"
+    extra = "key: [member_id], version_by: updated_at, " if key else ""
+    extra += f"partition_by: [{partition_by}], " if partition_by else ""
+    spec = SPEC.format(name=name, load=load, extra=extra, threshold=threshold, columns=columns)
+    folder = tmp_path / uuid.uuid4().hex[:6]
+    folder.mkdir()
+    (folder / f"{name}.yaml").write_text(spec)
+    catalog = load_catalog([folder])
     assert not catalog.problems, [str(p) for p in catalog.problems]
     return catalog.by_name(name)
 
 
-def _land_raw(spark, product, rows: list[tuple], source_file: str) -> None:
-    """Append rows to the raw table as file landing would (all values as text)."""
+def _land_raw(spark, product: DataProduct, rows: list[tuple], source_file: str) -> None:
+    """Append rows to the raw table as file landing would (all values as text, source names as-is)."""
     raw = f"raw.{product.name}"
+    spark.sql("create namespace if not exists raw")
+    columns = ", ".join(f"{c} string" for c in RAW_COLUMNS)
     spark.sql(
-        f"create table if not exists {raw} (memberId string, Email string, points string, balance string, "
-        "updated_at string, _source_file string, _ingested_at timestamp) using iceberg"
+        f"create table if not exists {raw} ({columns}, _source_file string, _ingested_at timestamp) "
+        "using iceberg"
     )
+    if not rows:  # an empty landing: a snapshot that adds nothing
+        spark.sql(f"insert into {raw} select * from {raw} where false")
+        return
     values = ", ".join(
         "("
         + ", ".join("null" if v is None else f"'{v}'" for v in row)
@@ -60,23 +85,46 @@ def _land_raw(spark, product, rows: list[tuple], source_file: str) -> None:
     spark.sql(f"insert into {raw} values {values}")
 
 
-def _standardize(product) -> dg.ExecuteInProcessResult:
+def _standardize(
+    product: DataProduct, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         standardize_assets([product]),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
         raise_on_error=False,
+        instance=instance,
     )
 
 
-def _rows(spark, product) -> dict[str, tuple]:
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    (event,) = result.get_asset_materialization_events()
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _audit(result: dg.ExecuteInProcessResult):
+    (audit,) = result.get_asset_check_evaluations()
+    return audit
+
+
+def _snapshot(spark, product: DataProduct) -> int:
+    return spark.sql(
+        f"select snapshot_id from std.{product.name}.history order by made_current_at desc"
+    ).first()[0]
+
+
+def _rows(spark, product: DataProduct) -> dict[str, tuple]:
     return {
-        r["member_id"]: (r["email"], r["points"], str(r["balance"]), r["updated_at"].isoformat())
+        r["member_id"]: (r["email"], r["points"], r["balance"], r["updated_at"])
         for r in spark.table(f"std.{product.name}").collect()
     }
 
 
 def _hmac(value: str) -> str:
     return hmac.new(pii_key(get_settings()).encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def test_upsert_types_rejects_pii_late_versions_and_reruns(tmp_path: Path, spark) -> None:
@@ -87,45 +135,177 @@ def test_upsert_types_rejects_pii_late_versions_and_reruns(tmp_path: Path, spark
         [
             ("m1", "ada@example.com", "10", "1.50", "2026-11-01T10:00:00Z"),
             ("m1", "ada@example.com", "20", "2.50", "2026-11-03T10:00:00Z"),  # newer version, same batch
+            ("m1", "ada@example.com", "20", "2.50", "2026-11-03T10:00:00Z"),  # exact duplicate
             ("m2", "bo@example.com", "oops", "3.00", "2026-11-01T10:00:00Z"),  # not an int: rejected
-            ("m3", "cy@example.com", "5", "0.10", "2026-11-02T10:00:00Z"),
+            ("m3", "cy@example.com", "5", "0.10", "2026-11-02T12:00:00+02:00"),  # offset -> UTC
         ],
         "drop-1.csv",
     )
     first = _standardize(product)
     assert first.success
     assert _rows(spark, product) == {
-        "m1": (_hmac("ada@example.com"), 20, "2.50", "2026-11-03T10:00:00"),
-        "m3": (_hmac("cy@example.com"), 5, "0.10", "2026-11-02T10:00:00"),
+        "m1": (_hmac("ada@example.com"), 20, Decimal("2.50"), _ts("2026-11-03T10:00:00")),
+        "m3": (_hmac("cy@example.com"), 5, Decimal("0.10"), _ts("2026-11-02T10:00:00")),
     }
     (reject,) = spark.table(f"std.{product.name}__rejects").collect()
     assert "points: value 'oops' is not a INT" in reject["reason"]
     assert "bo@example.com" not in (reject["record"] or "")  # no clear PII outside raw, rejects included
-    (audit,) = first.get_asset_check_evaluations()
+    audit = _audit(first)
     assert audit.check_name == "audits" and audit.passed
     assert {"contract_schema", "key_not_null", "key_unique", "reject_share"} <= set(audit.metadata)
+    metadata = _metadata(first)
+    assert (metadata["rows_inserted"], metadata["rows_updated"], metadata["rows_rejected"]) == (2, 0, 1)
+    assert metadata["raw_rows_read"] == 5
+    lineage = metadata["dagster/column_lineage"].deps_by_column
+    assert [(d.asset_key.path, d.column_name) for d in lineage["member_id"]] == [
+        (["raw", product.name], "memberId")
+    ]
+    described = {c.name: c.description for c in metadata["dagster/column_schema"].columns}
+    assert described["member_id"] == "The member's id in the loyalty system."
 
-    # A rerun reads nothing new and changes nothing; a late, older version never overwrites.
-    snapshot = spark.sql(
-        f"select snapshot_id from std.{product.name}.snapshots order by committed_at desc"
-    ).first()[0]
+    # A rerun reads nothing new and changes nothing.
+    snapshot = _snapshot(spark, product)
     assert _standardize(product).success
-    assert (
-        spark.sql(f"select snapshot_id from std.{product.name}.snapshots order by committed_at desc").first()[
-            0
-        ]
-        == snapshot
+    assert _snapshot(spark, product) == snapshot
+
+    # A late, older version never overwrites; a newer one updates; a new key inserts; only new raw is read.
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "old@example.com", "1", "0.01", "2026-10-01T10:00:00Z"),
+            ("m3", "cy@example.com", "6", "0.20", "2026-11-04T10:00:00Z"),
+            ("m4", "di@example.com", "7", "0.30", "2026-11-04T10:00:00Z"),
+        ],
+        "drop-2.csv",
     )
-    _land_raw(spark, product, [("m1", "old@example.com", "1", "0.01", "2026-10-01T10:00:00Z")], "drop-2.csv")
+    third = _standardize(product)
+    assert third.success
+    metadata = _metadata(third)
+    assert metadata["raw_rows_read"] == 3
+    assert (metadata["rows_inserted"], metadata["rows_updated"]) == (1, 1)
+    assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 20, "m3": 6, "m4": 7}
+
+    # An empty landing publishes nothing new and keeps the table as it was.
+    before, snapshot = _rows(spark, product), _snapshot(spark, product)
+    _land_raw(spark, product, [], "drop-3.csv")
     assert _standardize(product).success
-    assert _rows(spark, product)["m1"][1] == 20
+    assert _rows(spark, product) == before and spark.table(f"std.{product.name}").count() == 3
+
+
+def test_append_does_not_duplicate_replays(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "append")
+    row = ("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")
+    _land_raw(
+        spark, product, [row, row, ("m2", "b@example.com", "2", "2.00", "2026-11-01T10:00:00Z")], "drop-1.csv"
+    )
+    assert _standardize(product).success
+    _land_raw(spark, product, [row], "drop-1.csv")  # the same source row delivered again
+    _land_raw(spark, product, [("m1", "a@example.com", "3", "1.00", "2026-11-02T10:00:00Z")], "drop-2.csv")
+    result = _standardize(product)
+    assert result.success and _metadata(result)["rows_inserted"] == 1
+    assert sorted((r["member_id"], r["points"]) for r in spark.table(f"std.{product.name}").collect()) == [
+        ("m1", 1),
+        ("m1", 3),
+        ("m2", 2),
+    ]
+    snapshot = _snapshot(spark, product)
+    assert _standardize(product).success and _snapshot(spark, product) == snapshot
+
+
+def test_full_replaces_the_table_with_the_latest_complete_load(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "full")
+    _land_raw(
+        spark,
+        product,
+        [(f"m{i}", f"u{i}@example.com", str(i), "1.00", "2026-11-01T10:00:00Z") for i in range(3)],
+        "full-1.csv",
+    )
+    assert _standardize(product).success
+    assert sorted(_rows(spark, product)) == ["m0", "m1", "m2"]
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "u1@example.com", "10", "1.00", "2026-11-02T10:00:00Z"),
+            ("m5", "u5@example.com", "5", "5.00", "2026-11-02T10:00:00Z"),
+        ],
+        "full-2.csv",
+    )
+    second = _standardize(product)
+    assert second.success
+    assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 10, "m5": 5}
+    assert (_metadata(second)["rows_inserted"], _metadata(second)["rows_deleted"]) == (2, 3)
+    snapshot = _snapshot(spark, product)
+    assert _standardize(product).success and _snapshot(spark, product) == snapshot
+
+    # A full load whose key repeats breaks key_unique: not published, the previous load stays.
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m7", "a@example.com", "1", "1.00", "2026-11-03T10:00:00Z"),
+            ("m7", "b@example.com", "2", "1.00", "2026-11-03T10:00:00Z"),
+        ],
+        "full-3.csv",
+    )
+    failed = _standardize(product)
+    assert not failed.success
+    assert _audit(failed).metadata["failed"].value == "key_unique"
+    assert _snapshot(spark, product) == snapshot
+
+
+def test_scd2_keeps_history_and_places_out_of_order_versions(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "scd2")
+    t1, t2, t3, t4 = (f"2026-11-0{d}T10:00:00Z" for d in (1, 2, 3, 4))
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "a@example.com", "1", "1.00", t1),
+            ("m1", "a@example.com", "3", "1.00", t3),
+            ("m2", "b@example.com", "9", "9.00", t1),
+        ],
+        "drop-1.csv",
+    )
+    assert _standardize(product).success
+    # Out of order (t2 arrives after t3), a newer version t4, and a replay of t1.
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "a@example.com", "2", "1.00", t2),
+            ("m1", "a@example.com", "4", "1.00", t4),
+            ("m1", "a@example.com", "1", "1.00", t1),
+        ],
+        "drop-2.csv",
+    )
+    second = _standardize(product)
+    assert second.success
+    metadata = _metadata(second)
+    # t2 and t4 inserted; t1 now closes at t2 (not t3), t3 closes at t4.
+    assert (metadata["rows_inserted"], metadata["rows_updated"]) == (2, 2)
+    history = sorted(
+        (r["member_id"], r["points"], r["valid_from"], r["valid_to"], r["is_current"])
+        for r in spark.table(f"std.{product.name}").collect()
+    )
+    d = {t: _ts(t.replace("Z", "")) for t in (t1, t2, t3, t4)}
+    assert history == [
+        ("m1", 1, d[t1], d[t2], False),
+        ("m1", 2, d[t2], d[t3], False),
+        ("m1", 3, d[t3], d[t4], False),
+        ("m1", 4, d[t4], None, True),
+        ("m2", 9, d[t1], None, True),
+    ]
+    snapshot = _snapshot(spark, product)
+    assert _standardize(product).success and _snapshot(spark, product) == snapshot
 
 
 def test_failed_audit_leaves_the_published_table_unchanged(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "upsert")
     _land_raw(spark, product, [("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")], "drop-1.csv")
     assert _standardize(product).success
-    before = _rows(spark, product)
+    before, snapshot = _rows(spark, product), _snapshot(spark, product)
     # Most rows of the next batch cannot be cast: the reject share (threshold 50%) fails the audit.
     _land_raw(
         spark,
@@ -138,18 +318,87 @@ def test_failed_audit_leaves_the_published_table_unchanged(tmp_path: Path, spark
     )
     result = _standardize(product)
     assert not result.success
-    (audit,) = result.get_asset_check_evaluations()
+    audit = _audit(result)
     assert not audit.passed and audit.metadata["failed"].value == "reject_share"
-    assert _rows(spark, product) == before
+    assert _rows(spark, product) == before and _snapshot(spark, product) == snapshot
+    # Retrying the same batch does not repeat its rejects.
+    assert not _standardize(product).success
+    assert spark.table(f"std.{product.name}__rejects").count() == 2
 
 
-def test_append_does_not_duplicate_replays(tmp_path: Path, spark) -> None:
-    product = _product(tmp_path, "append")
-    row = ("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")
-    _land_raw(
-        spark, product, [row, ("m2", "b@example.com", "2", "2.00", "2026-11-01T10:00:00Z")], "drop-1.csv"
+def test_a_null_key_is_not_published(tmp_path: Path, spark) -> None:
+    columns = COLUMNS.replace(
+        "{name: member_id, type: string, required: true,", "{name: member_id, type: string,"
     )
+    product = _product(tmp_path, "upsert", columns=columns)
+    _land_raw(spark, product, [("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")], "drop-1.csv")
     assert _standardize(product).success
-    _land_raw(spark, product, [row], "drop-1.csv")  # the same source row delivered again
+    snapshot = _snapshot(spark, product)
+    _land_raw(spark, product, [(None, "b@example.com", "1", "1.00", "2026-11-02T10:00:00Z")], "drop-2.csv")
+    result = _standardize(product)
+    assert not result.success and _audit(result).metadata["failed"].value == "key_not_null"
+    assert _snapshot(spark, product) == snapshot
+
+
+def test_partition_by_applies_iceberg_transforms(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "upsert", partition_by='"day(updated_at)", "bucket(4, member_id)", points')
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z"),
+            ("m2", "b@example.com", "1", "1.00", "2026-11-02T10:00:00Z"),
+        ],
+        "drop-1.csv",
+    )
+    result = _standardize(product)
+    assert result.success
+    fields = {
+        r["partition"].asDict()["updated_at_day"]
+        for r in spark.table(f"std.{product.name}.partitions").collect()
+    }
+    assert {str(f) for f in fields} == {"2026-11-01", "2026-11-02"}
+    spec = spark.sql(f"describe table extended std.{product.name}").collect()
+    partitioning = [r["data_type"] for r in spec if r["col_name"].startswith("Part ")]
+    assert partitioning == ["days(updated_at)", "bucket(4, member_id)", "points"]
+    assert _metadata(result)["partitions_touched"] == 2
+
+
+def test_schema_evolution_adds_and_widens_but_refuses_narrowing_and_removal(tmp_path: Path, spark) -> None:
+    name = f"it_members_evolve_{uuid.uuid4().hex[:8]}"
+    product = _product(tmp_path, "upsert", name=name)
+    _land_raw(spark, product, [("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")], "drop-1.csv")
     assert _standardize(product).success
-    assert spark.table(f"std.{product.name}").count() == 2
+
+    widened = COLUMNS.replace("type: int}", "type: bigint}").replace("decimal(10,2)", "decimal(12,2)")
+    widened = widened.replace(
+        "  - {name: points", "  - {name: tier, type: string, description: Loyalty tier.}\n  - {name: points"
+    )
+    _land_raw(spark, product, [("m2", "b@example.com", "2", "2.00", "2026-11-02T10:00:00Z")], "drop-2.csv")
+    result = _standardize(_product(tmp_path, "upsert", name=name, columns=widened))
+    assert result.success
+    schema = {f.name: f.dataType.simpleString() for f in spark.table(f"std.{name}").schema.fields}
+    assert (schema["tier"], schema["points"], schema["balance"]) == ("string", "bigint", "decimal(12,2)")
+    assert list(schema)[:6] == ["member_id", "email", "tier", "points", "balance", "updated_at"]
+    assert {r["member_id"]: r["tier"] for r in spark.table(f"std.{name}").collect()} == {
+        "m1": None,
+        "m2": None,
+    }
+    assert "ADD COLUMN `tier`" in _metadata(result)["schema_changes"]
+
+    snapshot = _snapshot(spark, product)
+    narrowed = widened.replace("type: bigint}", "type: int}")
+    refused = _failure(_product(tmp_path, "upsert", name=name, columns=narrowed))
+    assert "column 'points' changes type from bigint to int" in refused
+    removed = "\n".join(line for line in widened.splitlines() if "name: balance" not in line) + "\n"
+    refused = _failure(_product(tmp_path, "upsert", name=name, columns=removed))
+    assert "column 'balance' is published" in refused
+    assert _snapshot(spark, product) == snapshot
+
+
+def _failure(product: DataProduct) -> str:
+    """Run and return what the failed run logged: the job's error reaches Dagster through Pipes."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = _standardize(product, instance)
+        assert not result.success
+        return "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
