@@ -42,6 +42,7 @@ class Settings:
         return self.home / "spark" / "warehouse"
 
     jars_dir: Path  # Maven-resolved jars for Kafka and Spark (shareable between homes)
+    alerts_config: Path | None = None  # alert routing YAML; None: log-file sink under home/alerts/
 
 
 @cache
@@ -86,4 +87,7 @@ def get_settings() -> Settings:
         kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
+        alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()
+        if os.environ.get("TARDIS_ALERTS_CONFIG")
+        else None,
     )

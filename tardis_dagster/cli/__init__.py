@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tardis_dagster.cli import demo, local, specs, stream
+from tardis_dagster.cli import check, contract, demo, local, specs, stream
 
 app = typer.Typer(
     name="tardis",
@@ -16,8 +16,10 @@ app = typer.Typer(
 app.command("validate")(specs.validate)
 app.command("schema")(specs.schema)
 app.command("stream")(stream.stream)
+app.command("check")(check.check)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
+app.add_typer(contract.app, name="contract")
 
 
 def main() -> None:

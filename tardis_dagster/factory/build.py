@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from tardis_dagster.alerts import alert_definitions
+from tardis_dagster.contracts.checks import quality_checks
 from tardis_dagster.factory import schedules
 from tardis_dagster.landing import files as files_landing
 from tardis_dagster.landing import kafka as kafka_landing
@@ -38,8 +40,11 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         sensor = kafka_landing.kafka_sensor(catalog.products)
         if sensor is not None:
             sensors.append(sensor)
+    sensors.extend(alert_definitions(catalog, settings))  # owners hear of failed checks, runs, freshness
     return dg.Definitions(
         assets=assets,
+        # Post-publish quality rules, on the published tables defined above.
+        asset_checks=quality_checks(catalog, {key for a in assets for key in a.keys}),
         jobs=jobs,
         schedules=schedules.build(catalog.products, raw_keys),
         sensors=sensors,

@@ -1,0 +1,130 @@
+"""Standardize upsert throughput: Tardis' `std/<product>` job against a plain Iceberg MERGE INTO.
+
+Builds a raw table of BASE rows (as file landing writes them: text columns), standardizes it once
+(untimed), then lands CHANGES more raw rows (90% newer versions of existing keys, 10% new keys) and
+times, on the same local Spark Connect server:
+  - tardis: the std asset through Dagster and Pipes like production (incremental raw read, casts,
+    PII hashing, rejects, dedup per key, write to an audit branch, audits, publish);
+  - baseline: a plain `MERGE INTO` of the same changes, already typed, into a copy of the same
+    table with Iceberg's default (copy-on-write) settings.
+Prints seconds, rows/s and the ratio. Needs `tardis local up`.
+
+    python benchmarks/standardize.py [CHANGES] [BASE]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import dagster as dg
+from pyspark.sql import SparkSession
+
+from tardis_dagster import local_platform
+from tardis_dagster.resources import SparkJobRunner
+from tardis_dagster.settings import get_settings
+from tardis_dagster.specs import load_catalog
+from tardis_dagster.standardize.assets import standardize_assets
+
+SPEC = """\
+apiVersion: tardis/v1
+kind: DataProduct
+name: {name}
+version: 1.0.0
+description: Orders, for the standardize benchmark.
+owner: {{tribe: operations, squad: bench, contact: "#bench"}}
+source:
+  files: {{uri: ./drops/, format: parquet}}
+load: {{type: upsert, key: [order_id], version_by: updated_at}}
+schema:
+  - {{name: order_id, type: string, required: true}}
+  - {{name: customer_email, type: string, pii: true}}
+  - {{name: status, type: string}}
+  - {{name: total_amount, type: "decimal(10,2)"}}
+  - {{name: updated_at, type: timestamp, required: true}}
+"""
+
+
+def raw_rows(first: int, count: int, day: int, file: str) -> str:
+    """SQL for `count` raw rows (text values) of keys first..first+count, versioned on `day`."""
+    return (
+        f"SELECT concat('ord-', lpad(CAST(id AS STRING), 9, '0')) order_id, "
+        "concat('cus', CAST(id % 50000 AS STRING), '@example.com') customer_email, "
+        f"element_at(array('placed','paid','shipped','delivered'), CAST(id % 4 + 1 AS INT)) status, "
+        f"CAST(round(20 + (id % 500) / 10 + {day}, 2) AS STRING) total_amount, "
+        f"concat('2026-11-{day:02d}T10:00:00Z') updated_at, '{file}' _source_file, "
+        f"current_timestamp() _ingested_at FROM range({first}, {first + count})"
+    )
+
+
+def main(changes: int, base: int) -> None:
+    """Build, standardize once, then time both upserts and print the figures."""
+    if not all(s.healthy for s in local_platform.status()):
+        raise SystemExit("the local platform is not running: `tardis local up` first")
+    settings = get_settings()
+    spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
+    name = f"bench_std_{uuid.uuid4().hex[:8]}"
+    raw, std, plain = f"raw.{name}", f"std.{name}", f"bench.{name}_plain"
+    with tempfile.TemporaryDirectory(dir=settings.home) as tmp:
+        (Path(tmp) / f"{name}.yaml").write_text(SPEC.format(name=name))
+        product = load_catalog([Path(tmp)]).by_name(name)
+    assets = standardize_assets([product])
+    runner = SparkJobRunner(spark_remote=settings.spark_remote)
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS raw")
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS bench")
+
+    started = time.perf_counter()
+    spark.sql(f"CREATE TABLE {raw} USING iceberg AS {raw_rows(0, base, 1, 'base.parquet')}")
+    assert dg.materialize(assets, resources={"spark": runner}).success
+    spark.sql(
+        f"CREATE TABLE {plain} USING iceberg TBLPROPERTIES ('format-version'='2') AS SELECT * FROM {std}"
+    )
+    print(f"built {base:,} rows in std and in the baseline table in {time.perf_counter() - started:.0f} s")
+
+    updates, inserts = changes * 9 // 10, changes - changes * 9 // 10
+    spark.sql(f"INSERT INTO {raw} {raw_rows(0, updates, 2, 'changes.parquet')}")
+    spark.sql(f"INSERT INTO {raw} {raw_rows(base, inserts, 2, 'changes.parquet')}")
+    started = time.perf_counter()
+    result = dg.materialize(assets, resources={"spark": runner})
+    tardis_s = time.perf_counter() - started
+    (event,) = result.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    if (metadata["rows_inserted"], metadata["rows_updated"]) != (inserts, updates):
+        raise SystemExit(f"unexpected counts: {metadata['rows_inserted']=}, {metadata['rows_updated']=}")
+    # The baseline gets the same changes already typed and hashed (as tardis published them): it
+    # does only the MERGE.
+    spark.sql(
+        f"CREATE TABLE bench.{name}_changes USING iceberg AS "
+        f"SELECT * FROM {std} WHERE updated_at = TIMESTAMP '2026-11-02 10:00:00'"
+    )
+    started = time.perf_counter()
+    spark.sql(
+        f"MERGE INTO {plain} t USING bench.{name}_changes s ON t.order_id = s.order_id "
+        "WHEN MATCHED AND s.updated_at > t.updated_at THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    )
+    plain_s = time.perf_counter() - started
+    if spark.table(plain).count() != spark.table(std).count():
+        raise SystemExit("the baseline and tardis tables differ in row count")
+
+    print(f"{'upsert of ' + format(changes, ',') + ' changes into ' + format(base, ',') + ' rows':<48}")
+    print(f"{'pipeline':<48} {'seconds':>8} {'rows/s':>10}")
+    for label, seconds in (
+        ("baseline: plain MERGE INTO (typed input, CoW)", plain_s),
+        ("tardis: std asset, end to end", tardis_s),
+        ("tardis: inside the Spark job", float(metadata["job_seconds"])),
+    ):
+        print(f"{label:<48} {seconds:>8.1f} {changes / seconds:>10,.0f}")
+    print(
+        f"ratio tardis/baseline time: end to end {tardis_s / plain_s:.2f}, "
+        f"job {float(metadata['job_seconds']) / plain_s:.2f} (goal: within 1.25)"
+    )
+    for table in (raw, std, f"{std}__rejects", plain, f"bench.{name}_changes"):
+        spark.sql(f"DROP TABLE IF EXISTS {table} PURGE")
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    main(*(args + [1_000_000, 10_000_000][len(args) :]))

@@ -1,0 +1,100 @@
+"""A small client for a Confluent-compatible schema registry's compatibility endpoint.
+
+`POST /compatibility/subjects/{subject}/versions/latest?verbose=true` with
+`{"schema": "...", "schemaType": "JSON" | "PROTOBUF"}` (Avro is the default type and is not sent)
+answers `{"is_compatible": bool, "messages": [...]}` under the subject's configured mode. A subject
+the registry does not know yet (error 40401) has nothing to be incompatible with. Credentials may be
+given in the URL (`https://key:secret@host`) and are sent as HTTP basic auth.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Literal
+
+SchemaType = Literal["AVRO", "JSON", "PROTOBUF"]
+FORMAT_SCHEMA_TYPES: dict[str, SchemaType] = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+SUBJECT_NOT_FOUND = 40401
+
+
+class RegistryError(Exception):
+    """The registry could not answer (unreachable, or an error other than an unknown subject)."""
+
+
+@dataclass(frozen=True)
+class RegistryVerdict:
+    """The registry's answer: compatible or not, its messages, and whether the subject existed."""
+
+    is_compatible: bool
+    messages: list[str] = field(default_factory=list)
+    subject_found: bool = True
+
+
+@dataclass(frozen=True)
+class RegistryClient:
+    """Talks to one registry; `url` may carry `user:password@` for basic auth."""
+
+    url: str
+    timeout: float = 10.0
+
+    def check_compatibility(
+        self, subject: str, schema: str, schema_type: SchemaType, version: str = "latest"
+    ) -> RegistryVerdict:
+        """Ask whether `schema` is compatible with `version` of `subject` under the subject's mode."""
+        base, auth = _split_credentials(self.url)
+        path = (
+            f"/compatibility/subjects/{urllib.parse.quote(subject, safe='')}"
+            f"/versions/{urllib.parse.quote(version, safe='')}?verbose=true"
+        )
+        body: dict[str, str] = {"schema": schema}
+        if schema_type != "AVRO":
+            body["schemaType"] = schema_type
+        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry setting
+            base.rstrip("/") + path,
+            data=json.dumps(body).encode("utf-8"),
+            method="POST",
+            headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
+        )
+        if auth is not None:
+            request.add_header("Authorization", f"Basic {auth}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer = json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            payload = _json_or_empty(error.read())
+            if error.code == 404 and payload.get("error_code") == SUBJECT_NOT_FOUND:
+                return RegistryVerdict(True, [f"subject {subject!r} is new in the registry"], False)
+            message = payload.get("message") or error.reason
+            raise RegistryError(f"schema registry answered {error.code} for {subject!r}: {message}") from None
+        except (urllib.error.URLError, OSError, json.JSONDecodeError) as error:
+            reason = getattr(error, "reason", error)
+            raise RegistryError(f"schema registry at {base} is not reachable: {reason}") from None
+        messages = answer.get("messages") or []
+        return RegistryVerdict(bool(answer.get("is_compatible")), [str(m) for m in messages])
+
+
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without `user:password@`, and the basic-auth token for them (None without)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, None
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    token = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+    clean = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, base64.b64encode(token.encode("utf-8")).decode("ascii")
+
+
+def _json_or_empty(data: bytes) -> dict[str, object]:
+    try:
+        value = json.loads(data or b"{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,308 @@
+"""ODCS v3 export and import: every demo spec exports a contract the official schema accepts, and
+export -> import -> export gives back the same spec and the same contract, through the CLI too."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from open_data_contract_standard.model import OpenDataContractStandard
+from typer.testing import CliRunner
+
+from tardis_dagster.cli import app
+from tardis_dagster.contracts import odcs
+from tardis_dagster.specs import DataProduct, load_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "product_specs"
+CATALOG = load_catalog([SPECS])
+PRODUCT_NAMES = [product.name for product in CATALOG.products]
+PROBLEM_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>\S+): (?P<rest>.+)$")
+
+runner = CliRunner()
+
+
+def test_demo_specs_load() -> None:
+    assert CATALOG.problems == []
+    assert len(PRODUCT_NAMES) >= 10
+
+
+@pytest.mark.parametrize("name", PRODUCT_NAMES)
+def test_demo_spec_exports_a_valid_contract(name: str) -> None:
+    product = CATALOG.by_name(name)
+    document = odcs.export_contract(product)
+
+    assert odcs.contract_problems(document) == []
+    # the package's own model reads the YAML we write
+    parsed = OpenDataContractStandard.from_string(odcs.contract_yaml(document))
+    assert parsed.name == name
+    assert parsed.version == product.version
+    assert parsed.domain == product.owner.tribe
+    columns = {p.name: p for p in parsed.schema_[0].properties}
+    assert list(columns) == product.column_names
+    for column in product.schema_:
+        assert columns[column.name].physicalType == column.type
+        assert bool(columns[column.name].required) == column.required
+    assert len(parsed.schema_[0].quality or []) == len(product.quality)
+
+
+@pytest.mark.parametrize("name", PRODUCT_NAMES)
+def test_export_import_export_is_stable(name: str, tmp_path: Path) -> None:
+    product = CATALOG.by_name(name)
+    document = odcs.export_contract(product)
+    path = tmp_path / f"{name}.odcs.yaml"
+    path.write_text(odcs.contract_yaml(document), encoding="utf-8")
+
+    result = odcs.load_contract(path)
+
+    assert result.notes == []
+    assert result.product.model_dump() == product.model_dump()
+    assert odcs.export_contract(result.product) == document
+    # and the spec YAML written by import reads back to the same product
+    again = DataProduct.model_validate(yaml.safe_load(odcs.product_yaml(result.product)))
+    assert again.model_dump() == product.model_dump()
+
+
+def test_contract_places_fields_where_odcs_has_them() -> None:
+    document = odcs.export_contract(CATALOG.by_name("order_events"))
+
+    members = document["team"]["members"]
+    assert members[0] == {"username": "#checkout-data", "role": "owner"}
+    assert [m["username"] for m in members[1:]] == ["#finance-analytics", "analytics@tardis-eats.example"]
+    assert document["team"]["name"] == "checkout"
+    assert document["slaProperties"] == [
+        {"property": "frequency", "value": "0 * * * *", "scheduler": "cron", "schedule": "0 * * * *"}
+    ]
+    props = {p["name"]: p for p in document["schema"][0]["properties"]}
+    assert props["order_id"]["primaryKey"] is True
+    assert props["order_id"]["primaryKeyPosition"] == 1
+    assert props["placed_at"]["partitioned"] is True
+    assert props["customer_email"]["classification"] == "restricted"
+    assert props["total_amount"]["logicalType"] == "number"
+    quality = {q["name"]: q for q in document["schema"][0]["quality"]}
+    assert quality["unique_order_id"]["metric"] == "duplicateValues"
+    assert quality["not_null_order_id_customer_id_placed_at"]["arguments"]["properties"] == [
+        "order_id",
+        "customer_id",
+        "placed_at",
+    ]
+    assert quality["accepted_values_currency"]["arguments"]["validValues"] == ["EUR", "GBP"]
+    assert quality["freshness_updated_at"]["mustBeLessOrEqualTo"] == 86400
+    assert quality["freshness_updated_at"]["severity"] == "warning"
+    custom = {c["property"]: c["value"] for c in document["customProperties"]}
+    assert custom["source"]["kafka"]["topic"] == "checkout.order.v1"
+    assert custom["load"] == {
+        "type": "upsert",
+        "version_by": "updated_at",
+        "partition_by": ["day(placed_at)"],
+    }
+
+
+EDGE_SPEC = {
+    "apiVersion": "tardis/v1",
+    "kind": "DataProduct",
+    "name": "edge_cases",
+    "version": "2.1.0-rc.1",
+    "description": "Every corner of the spec that ODCS must carry.",
+    "owner": {"tribe": "platform", "squad": "data_platform", "contact": "platform@example.com"},
+    "source": {
+        "files": {
+            "uri": "s3://bucket/drops/",
+            "format": "csv",
+            "pattern": "*.csv.gz",
+            "options": {"sep": ";"},
+        }
+    },
+    "schedule": "streaming",
+    "load": {
+        "type": "scd2",
+        "key": ["tenant_id", "item_id"],
+        "version_by": "changed_at",
+        "partition_by": ["bucket(16, item_id)", "day(changed_at)"],
+        "reject_threshold": 0.05,
+    },
+    "schema": [
+        {"name": "tenant_id", "type": "bigint", "required": True},
+        {"name": "item_id", "type": "string", "required": True, "description": "Item."},
+        {"name": "tags", "type": "array<string>"},
+        {"name": "attributes", "type": "map<string,array<struct<k:string,v:decimal(5,2)>>>"},
+        {"name": "address", "type": "struct<street:string,zip:int>", "pii": True},
+        {"name": "score", "type": "float"},
+        {"name": "changed_at", "type": "timestamp", "required": True},
+        {"name": "valid_on", "type": "date"},
+    ],
+    "quality": [
+        {"row_count": {"min": 5, "max": 5}},
+        {"row_count": {"min": 1, "max": 100}, "name": "bounded_rows", "severity": "warn"},
+        {"row_count": {"max": 10}},
+        {"range": {"column": "score", "min": 0, "max": 1}, "description": "A probability."},
+        {"freshness": {"column": "valid_on", "max_age": "30m"}},
+        {"accepted_values": {"column": "tenant_id", "values": [1, 2, 3]}},
+        {"sql": "select count(*) from {{ this }} as t\nwhere t.score > 1", "severity": "warn"},
+    ],
+}
+
+
+def test_every_spec_shape_round_trips() -> None:
+    product = DataProduct.model_validate(EDGE_SPEC)
+    document = odcs.export_contract(product)
+
+    assert odcs.contract_problems(document) == []
+    result = odcs.import_contract(document)
+    assert result.product.model_dump() == product.model_dump()
+    assert odcs.export_contract(result.product) == document
+    assert "sql: |" in odcs.product_yaml(result.product)  # multi-line SQL stays a readable block
+
+
+def test_a_broken_export_is_reported_by_the_official_schema() -> None:
+    document = odcs.export_contract(CATALOG.by_name("recipes"))
+    document["kind"] = "Contract"
+    del document["id"]
+
+    problems = odcs.contract_problems(document)
+
+    assert any(p.startswith("kind:") for p in problems)
+    assert any("'id' is a required property" in p for p in problems)
+
+
+FOREIGN = """\
+apiVersion: v3.0.2
+kind: DataContract
+id: 53581432-6c55-4ba2-a65f-72344a91553a
+name: shipments
+version: 0.3.0
+domain: operations
+status: draft
+description:
+  usage: Shipments handed to carriers.
+team:
+  name: logistics
+  members:
+    - {username: ops@example.com, role: owner}
+    - {username: "#ops-alerts", role: stakeholder}
+    - {username: someone@example.com, role: data steward}
+schema:
+  - name: shipments
+    physicalType: table
+    properties:
+      - {name: shipment_id, physicalType: VARCHAR(36), logicalType: string, required: true, primaryKey: true}
+      - name: weight_kg
+        logicalType: number
+        quality:
+          - {type: library, metric: nullValues, mustBe: 0}
+      - {name: shipped_at, logicalType: timestamp, tags: [pii]}
+    quality:
+      - {type: text, description: Shipments are complete by 6 am.}
+      - {type: library, metric: rowCount, mustBeGreaterThan: 0, name: Has rows}
+customProperties:
+  - property: source
+    value: {kafka: {topic: ops.shipment.v1, format: avro}}
+"""
+
+
+def test_a_contract_written_elsewhere_imports_with_notes(tmp_path: Path) -> None:
+    path = tmp_path / "shipments.yaml"
+    path.write_text(FOREIGN, encoding="utf-8")
+
+    result = odcs.load_contract(path)
+
+    product = result.product
+    assert product.name == "shipments"
+    assert product.description == "Shipments handed to carriers."
+    assert (product.owner.tribe, product.owner.squad, product.owner.contact) == (
+        "operations",
+        "logistics",
+        "ops@example.com",
+    )
+    assert product.stakeholders == ["#ops-alerts"]
+    assert product.load.type == "upsert"
+    assert product.load.key == ["shipment_id"]
+    assert [(c.name, c.type, c.required, c.pii) for c in product.schema_] == [
+        ("shipment_id", "string", True, False),
+        ("weight_kg", "double", False, False),
+        ("shipped_at", "timestamp", False, True),
+    ]
+    assert [rule.kind for rule in product.quality] == ["row_count", "not_null"]
+    assert product.quality[0].row_count is not None and product.quality[0].row_count.min == 1
+    assert product.quality[1].not_null == ["weight_kg"]
+    assert len(result.notes) == 2
+    assert "type text is not kept" in result.notes[0]
+    assert "'Has rows' is not snake_case" in result.notes[1]
+
+
+def test_a_contract_without_source_names_where_to_add_it(tmp_path: Path) -> None:
+    path = tmp_path / "shipments.yaml"
+    path.write_text(FOREIGN.split("customProperties:")[0], encoding="utf-8")
+
+    with pytest.raises(odcs.ContractFileError) as caught:
+        odcs.load_contract(path)
+
+    (problem,) = caught.value.problems
+    assert problem.field == "customProperties"
+    assert "does not say where the data comes from" in problem.message
+    assert "property: source" in problem.fix
+
+
+def test_a_value_the_spec_refuses_is_reported_at_its_contract_field(tmp_path: Path) -> None:
+    path = tmp_path / "shipments.yaml"
+    path.write_text(FOREIGN.replace("version: 0.3.0", "version: '0.3'"), encoding="utf-8")
+
+    with pytest.raises(odcs.ContractFileError) as caught:
+        odcs.load_contract(path)
+
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (5, "version")
+    assert "'0.3' is not a semantic version" in problem.message
+    assert problem.fix == "write MAJOR.MINOR.PATCH, e.g. 1.0.0"
+
+
+def test_cli_export_then_import_gives_a_spec_tardis_validate_accepts(tmp_path: Path) -> None:
+    specs = tmp_path / "product_specs"
+    shutil.copytree(SPECS, specs)
+    original = specs / "consumer" / "order_events.yaml"
+    contract = tmp_path / "order_events.odcs.yaml"
+
+    exported = runner.invoke(
+        app, ["contract", "export", "order_events", "--specs", str(specs), "--out", str(contract)]
+    )
+    assert exported.exit_code == 0, exported.output
+    original.unlink()  # the imported spec takes its place (names are unique)
+    imported = runner.invoke(app, ["contract", "import", str(contract), "--out", str(original)])
+    assert imported.exit_code == 0, imported.output
+    validated = runner.invoke(app, ["validate", str(specs)])
+
+    assert validated.exit_code == 0, validated.output
+    assert (
+        load_catalog([specs]).by_name("order_events").model_dump()
+        == CATALOG.by_name("order_events").model_dump()
+    )
+    again = runner.invoke(app, ["contract", "export", "order_events", "--specs", str(specs)])
+    assert again.exit_code == 0
+    assert again.stdout == contract.read_text(encoding="utf-8")
+
+
+def test_cli_export_of_an_unknown_product_suggests_the_name() -> None:
+    result = runner.invoke(app, ["contract", "export", "order_event", "--specs", str(SPECS)])
+
+    assert result.exit_code == 1
+    assert "did you mean 'order_events'?" in result.output
+
+
+def test_cli_import_of_an_invalid_contract_names_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(FOREIGN.replace("version: 0.3.0\n", "version: 0.3.0\nstatus2: draft\n"), encoding="utf-8")
+
+    result = runner.invoke(app, ["contract", "import", str(path)])
+
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    match = PROBLEM_LINE.match(lines[0])
+    assert match is not None, lines[0]
+    assert match["path"] == str(path)
+    assert (match["line"], match["col"], match["field"]) == ("6", "1", "status2")
+    assert "unknown field 'status2'" in match["rest"]
+    assert "Traceback" not in result.output
