@@ -92,6 +92,7 @@ def main(changes: int, base: int) -> None:
     tardis_s = time.perf_counter() - started
     (event,) = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    print(f"tardis job phases (s): {metadata['phase_seconds']}")
     if (metadata["rows_inserted"], metadata["rows_updated"]) != (inserts, updates):
         raise SystemExit(f"unexpected counts: {metadata['rows_inserted']=}, {metadata['rows_updated']=}")
     # The baseline gets the same changes already typed and hashed (as tardis published them): it

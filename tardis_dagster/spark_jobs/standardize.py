@@ -122,6 +122,8 @@ def row_changes(summary: dict[str, str], load_type: str) -> dict[str, int]:
 def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_key: bytes) -> dict[str, Any]:
     """One incremental run; returns the outcome (counts, audits, whether it published)."""
     table, load = extras["table"], extras["load"]
+    phases: dict[str, float] = {}
+    mark = _phase_clock(phases)
     evolved = ensure_std_tables(spark, extras)
     done, current = raw_snapshots(spark, extras["raw_table"], table)
     outcome: dict[str, Any] = {
@@ -133,6 +135,7 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         "partitions_touched": 0,
         "raw_rows_read": 0,
         "lineage": None,
+        "phase_seconds": phases,
     }
     if current is None or current == done:
         outcome.update(rows=0, rejected=0, audits=audits.nothing_new(load), published=True, nothing_new=True)
@@ -149,6 +152,7 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
     batch = loads.batch_rows(good, load).persist()
     rows, rejected = batch.count(), bad.count()
     outcome["raw_rows_read"] = new.count()
+    mark("read_and_type")
     if rejected:
         # Keyed on the source record: a batch retried after a failed audit does not repeat its rejects.
         bad.withColumn("_run_id", F.lit(run_id)).createOrReplaceTempView("tardis_std_rejects")
@@ -166,11 +170,14 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         finally:
             spark.conf.unset("spark.wap.branch")
             spark.conf.unset(f"spark.sql.iceberg.snapshot-property.{RAW_SNAPSHOT_PROPERTY}")
+        mark("write_branch")
         summary = branch_summary(spark, table, branch)
         results = audits.run_audits(spark, extras, branch, batch, rows, rejected)
+        mark("audit")
         passed = all(a["passed"] for a in results)
         if passed:
             spark.sql(f"CALL spark_catalog.system.fast_forward('{table}', 'main', '{branch}')")
+            mark("publish")
         outcome.update(
             rows=rows,
             rejected=rejected,
@@ -185,6 +192,31 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
     return outcome
 
 
+def published_row_count(spark: SparkSession, table: str) -> int:
+    """Live rows of the published table from Iceberg's snapshot summary (no scan): data file records
+    minus the rows that position deletes (merge-on-read updates) remove."""
+    rows = spark.sql(
+        f"SELECT s.summary FROM {table}.snapshots s JOIN {table}.history h "
+        "ON s.snapshot_id = h.snapshot_id AND h.is_current_ancestor ORDER BY h.made_current_at DESC LIMIT 1"
+    ).collect()
+    summary = dict(rows[0][0]) if rows else {}
+    if "total-records" not in summary or int(summary.get("total-equality-deletes", 0)):
+        return int(spark.table(table).count())  # no totals, or deletes a summary cannot subtract
+    return int(summary["total-records"]) - int(summary.get("total-position-deletes", 0))
+
+
+def _phase_clock(phases: dict[str, float]):
+    """A function that records the seconds since its previous call under a phase name."""
+    last = [time.monotonic()]
+
+    def mark(name: str) -> None:
+        now = time.monotonic()
+        phases[name] = round(now - last[0], 2)
+        last[0] = now
+
+    return mark
+
+
 def materialization_metadata(spark: SparkSession, extras: dict[str, Any], outcome: dict[str, Any]) -> dict:
     """Pipes metadata of a published run: table, counts, schema with descriptions, lineage, snapshot."""
     from tardis_dagster.spark_jobs.common import current_snapshot_id, schema_metadata
@@ -194,7 +226,7 @@ def materialization_metadata(spark: SparkSession, extras: dict[str, Any], outcom
     changes = outcome["changes"]
     metadata = {
         "dagster/table_name": {"type": "text", "raw_value": table},
-        "dagster/row_count": {"type": "int", "raw_value": int(spark.table(table).count())},
+        "dagster/row_count": {"type": "int", "raw_value": published_row_count(spark, table)},
         "dagster/column_schema": {
             "type": "table_schema",
             "raw_value": schema_metadata(spark.table(table).schema, descriptions),
@@ -211,6 +243,7 @@ def materialization_metadata(spark: SparkSession, extras: dict[str, Any], outcom
         "partitions_touched": {"type": "int", "raw_value": int(outcome["partitions_touched"])},
         "schema_changes": {"type": "text", "raw_value": "; ".join(outcome["schema_changes"]) or "none"},
         "iceberg_snapshot_id": {"type": "text", "raw_value": str(current_snapshot_id(spark, table))},
+        "phase_seconds": {"type": "json", "raw_value": outcome["phase_seconds"]},
     }
     if outcome["lineage"]:
         metadata["dagster/column_lineage"] = outcome["lineage"]

@@ -184,6 +184,7 @@ def test_upsert_types_rejects_pii_late_versions_and_reruns(tmp_path: Path, spark
     metadata = _metadata(third)
     assert metadata["raw_rows_read"] == 3
     assert (metadata["rows_inserted"], metadata["rows_updated"]) == (1, 1)
+    assert metadata["dagster/row_count"] == spark.table(f"std.{product.name}").count() == 3
     assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 20, "m3": 6, "m4": 7}
 
     # An empty landing publishes nothing new and keeps the table as it was.
