@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tardis_dagster.cli import check, contract, demo, local, specs, stream
+from tardis_dagster.cli.generate import generate
 
 app = typer.Typer(
     name="tardis",
@@ -17,6 +18,7 @@ app.command("validate")(specs.validate)
 app.command("schema")(specs.schema)
 app.command("stream")(stream.stream)
 app.command("check")(check.check)
+app.command("generate")(generate)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
 app.add_typer(contract.app, name="contract")

@@ -11,6 +11,7 @@ from rich.progress import track
 from rich.table import Table
 
 from tardis_dagster.cli.catalog import load_or_exit
+from tardis_dagster.cost import demo as cost_demo
 from tardis_dagster.demo import files as demo_files
 from tardis_dagster.settings import get_settings
 
@@ -32,7 +33,9 @@ def files(
     products = [
         p
         for p in catalog.products
-        if p.source.files is not None and not p.source.files.is_remote  # s3:// drops are not ours to write
+        if p.source.files is not None
+        and not p.source.files.is_remote  # s3:// drops are not ours to write
+        and p.name not in cost_demo.PRODUCTS  # `tardis demo costs` writes a consistent bill for these
     ]
     table = Table("product", "format", "folder", "new files", "rows")
     for product in track(products, description="writing demo files", console=console):
@@ -109,3 +112,35 @@ def produce(
             ", ".join(f"v{v}" for v in report.schema_versions),
         )
     console.print(table)
+
+
+@app.command("costs")
+def costs(
+    specs: Annotated[Path | None, typer.Option(help="Spec folder (default: product_specs/).")] = None,
+    month: Annotated[str, typer.Option(help="Last billing month, YYYY-MM.")] = "2026-10",
+    months: Annotated[int, typer.Option(min=1, max=36, help="Months of history, last one included.")] = 15,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bill.")] = 7,
+) -> None:
+    """Write a consistent AWS bill (CUR 2.0 and FOCUS), OpenCost allocations and job telemetry."""
+    from datetime import datetime
+
+    try:
+        last = datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        console.print(f"--month must look like 2026-10, not {month!r}", markup=False)
+        raise typer.Exit(1) from None
+    catalog = load_or_exit(specs, console)
+    missing = [name for name in cost_demo.PRODUCTS if name not in {p.name for p in catalog.products}]
+    if missing:
+        console.print(f"no spec for the cost product(s) {', '.join(missing)}", markup=False)
+        raise typer.Exit(1)
+    bill = cost_demo.generate(catalog.products, month=last, months=months, seed=seed)
+    written = cost_demo.write_files(bill, {p.name: p for p in catalog.products})
+    table = Table("product", "files", "rows", "folder")
+    counts = {"aws_cur": bill.cur, "focus_costs": bill.focus, "k8s_allocations": bill.allocations}
+    counts["platform_telemetry"] = bill.telemetry
+    for name, paths in written.items():
+        table.add_row(name, str(len(paths)), str(len(counts[name])), str(paths[0].parent))
+    console.print(table)
+    total = bill.effective_total()
+    console.print(f"bill {bill.start:%Y-%m} to {last:%Y-%m}: effective cost {total:,.2f} USD")

@@ -106,7 +106,7 @@ def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog)
         for key in sorted(selected, key=lambda k: k.to_user_string()):
             try:
                 extras = quality_extras(by_key[key], catalog, selected[key])
-                yield from spark.run(context.op_execution_context, JOB, extras).get_results()
+                yield from spark.results(context.op_execution_context, JOB, extras)
             except Exception as exc:  # the other products are still checked; the step fails below
                 context.log.error(f"quality checks of {key.to_user_string()} failed to run: {exc}")
                 failed.append(key.to_user_string())

@@ -6,6 +6,7 @@ import dagster as dg
 
 from tardis_dagster.alerts import alert_definitions
 from tardis_dagster.contracts.checks import quality_checks
+from tardis_dagster.cost.assets import cost_report_asset, telemetry_sensors
 from tardis_dagster.factory import schedules
 from tardis_dagster.landing import files as files_landing
 from tardis_dagster.landing import kafka as kafka_landing
@@ -13,6 +14,7 @@ from tardis_dagster.resources import build_resources
 from tardis_dagster.settings import Settings, get_settings
 from tardis_dagster.specs import SpecCatalog
 from tardis_dagster.standardize.assets import standardize_assets
+from tardis_dagster.vault.assets import build_dbt_assets, dbt_resources
 
 
 class SpecProblemsError(dg.DagsterInvalidDefinitionError):
@@ -41,6 +43,9 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         if sensor is not None:
             sensors.append(sensor)
     sensors.extend(alert_definitions(catalog, settings))  # owners hear of failed checks, runs, freshness
+    assets.append(build_dbt_assets())  # dbt: staging, vault, SQL products and cost models, one graph
+    assets.append(cost_report_asset(catalog, settings))  # downstream of the dbt cost models
+    sensors.extend(telemetry_sensors(catalog, settings))  # compute telemetry of every finished run
     return dg.Definitions(
         assets=assets,
         # Post-publish quality rules, on the published tables defined above.
@@ -48,5 +53,5 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         jobs=jobs,
         schedules=schedules.build(catalog.products, raw_keys),
         sensors=sensors,
-        resources=build_resources(settings),
+        resources={**build_resources(settings), **dbt_resources()},
     )

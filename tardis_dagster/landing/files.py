@@ -64,7 +64,7 @@ def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition
     )
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
         yield from each_selected_asset(
-            context, lambda key: spark.run(context, "land_files", extras_by_key[key]).get_results(), "landing"
+            context, lambda key: spark.results(context, "land_files", extras_by_key[key]), "landing"
         )
 
     return _land

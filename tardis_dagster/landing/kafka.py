@@ -122,7 +122,7 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
         yield from each_selected_asset(
             context,
-            lambda key: spark.run(context, "land_kafka", landing_extras(by_key[key])).get_results(),
+            lambda key: spark.results(context, "land_kafka", landing_extras(by_key[key])),
             "landing",
         )
 

@@ -8,7 +8,7 @@ entry point of an EMR Serverless job run (`PipesEMRServerlessClient`); only conf
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +64,20 @@ class SparkJobRunner(dg.ConfigurableResource):
                 extras=dict(extras),
             )
         return self._run_emr_serverless(context, job, extras)
+
+    def results(
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        job: str,
+        extras: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+    ) -> Sequence[dg.PipesExecutionResult]:
+        """`run`, then only what the job reported: no implicit materializations.
+
+        A multi-asset runs one job per selected asset; Pipes would otherwise add an empty
+        materialization for every other selected asset (and for one whose batch was not published).
+        """
+        return self.run(context, job, extras, secrets).get_results(implicit_materializations=False)
 
     def emr_start_job_run_params(self, job: str, run_name: str) -> dict[str, Any]:
         """The EMR Serverless StartJobRun request for a job script (separate so it can be inspected)."""

@@ -413,26 +413,38 @@ def end_offsets(
         consumer.close()
 
 
+# Failures after which a restart resumes from the checkpoint, with the reason told to the user.
+RESTARTABLE = {
+    # Spark 4.1's Kafka source fails computing the progress metrics of a batch replayed after a
+    # crash (NullPointerException in KafkaMicroBatchStream.metrics), after the batch and its
+    # checkpoint commit are written.
+    "KafkaMicroBatchStream": "Spark's Kafka source failed its metrics after replaying a committed batch",
+    # Spark gives a starting Python worker 10 s to connect back, which an overloaded node can miss.
+    "Python worker failed to connect back": "a Spark Python worker did not start in time",
+}
+ATTEMPTS = 3
+
+
 def run_available_now(
     spark: SparkSession, extras: dict[str, Any], run_id: str, warn: Callable[[str], None]
 ) -> None:
-    """Land everything available now, restarting once after Spark's replay-metrics failure.
+    """Land everything available now, restarting after a known transient failure (`RESTARTABLE`).
 
-    When a batch is replayed after a crash, Spark 4.1's Kafka source fails computing the progress
-    metrics of that batch (a NullPointerException in KafkaMicroBatchStream.metrics) after the batch
-    and its checkpoint commit are written; a restart continues from the next batch.
+    A restart continues from the last committed batch: offsets and the raw table are the ledger,
+    so a restart neither skips nor repeats a record.
     """
-    from pyspark.errors import StreamingQueryException
+    from pyspark.errors import PySparkException
 
-    for attempt in (1, 2):
-        query = start_query(spark, extras, run_id, {"availableNow": True})
+    for attempt in range(1, ATTEMPTS + 1):
         try:
-            query.awaitTermination()
+            start_query(spark, extras, run_id, {"availableNow": True}).awaitTermination()
             return
-        except StreamingQueryException as exc:
-            if attempt == 2 or "KafkaMicroBatchStream" not in _stack(exc):
+        except PySparkException as exc:
+            stack = _stack(exc)
+            reason = next((why for marker, why in RESTARTABLE.items() if marker in stack), None)
+            if attempt == ATTEMPTS or reason is None:
                 raise
-            warn("Spark's Kafka source failed its metrics after replaying a committed batch; restarting")
+            warn(f"{reason}; restarting from the last committed batch (attempt {attempt + 1})")
 
 
 def _stack(exc: Exception) -> str:

@@ -122,9 +122,7 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
         secrets = {PII_KEY_ENV: pii_key(get_settings())}
         yield from each_selected_asset(
             context,
-            lambda key: spark.run(
-                context, "standardize", standardize_extras(by_key[key]), secrets
-            ).get_results(),
+            lambda key: spark.results(context, "standardize", standardize_extras(by_key[key]), secrets),
             "standardizing",
         )
 

@@ -31,7 +31,7 @@ def test_catalog_of_the_demo_specs() -> None:
     names = [product.name for product in catalog.products]
     assert names == sorted(names)
     assert isinstance(catalog.model, GlobalModel)
-    assert catalog.summary() == "10 products, 5 hubs, 5 links"
+    assert catalog.summary() == "14 products, 5 hubs, 5 links"
     assert catalog.model.hub("customer") is not None
     assert catalog.model.link("order_recipe") is not None
     assert catalog.model.model_path == REPO / "product_specs" / "_model.yaml"

@@ -47,7 +47,7 @@ def test_demo_specs_validate_clean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     result = invoke("validate")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "ok: 10 products, 5 hubs, 5 links"
+    assert result.stdout.strip() == "ok: 14 products, 5 hubs, 5 links"
 
 
 def test_each_broken_fixture_gives_exactly_one_precise_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,7 +124,12 @@ def test_demo_specs_point_editors_at_the_schema() -> None:
 def test_demo_files_products_point_into_the_demo_folder() -> None:
     catalog = load_catalog([REPO / "product_specs"])
     files_products = [p for p in catalog.products if p.source.kind == "files"]
-    assert {p.name for p in files_products} == {"recipes", "menu_selections", "loyalty_points"}
+    assert {p.name for p in files_products} == {
+        "recipes",
+        "menu_selections",
+        "loyalty_points",
+        *("aws_cur", "focus_costs", "k8s_allocations", "platform_telemetry"),  # the platform's own costs
+    }
     for product in files_products:
         assert Path(product.files_location()) == REPO / ".tardis" / "demo" / "files" / product.name
     formats = {p.source.kafka.format for p in catalog.products if p.source.kafka is not None}

@@ -1,0 +1,7 @@
+{#- Generic tests of the vault: no two rows share the combination of `columns`. -#}
+{% test tardis_unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as occurrences
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -1,0 +1,211 @@
+"""The cost models on the real Spark server: amortization, reconciliation, attribution, FOCUS = CUR."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import HAND_OUT, HAND_SRC, run_dbt, write_source_table
+
+pytestmark = pytest.mark.platform
+
+DAY = datetime(2026, 10, 2, tzinfo=UTC)
+PERIOD = datetime(2026, 10, 1, tzinfo=UTC)
+CENT = Decimal("0.005")
+
+# A hand-checked bill: one line per line item type, and what its amortized cost must be.
+HAND_BILL: list[tuple[str, dict[str, Any], Decimal]] = [
+    ("Usage", {"line_item_unblended_cost": Decimal("10.00")}, Decimal("10.00")),
+    (
+        "SavingsPlanCoveredUsage",
+        {
+            "line_item_unblended_cost": Decimal("10.00"),
+            "savings_plan_savings_plan_effective_cost": Decimal("7.20"),
+        },
+        Decimal("7.20"),
+    ),
+    ("SavingsPlanNegation", {"line_item_unblended_cost": Decimal("-10.00")}, Decimal("0")),
+    (
+        "DiscountedUsage",
+        {"line_item_unblended_cost": Decimal("0"), "reservation_effective_cost": Decimal("6.40")},
+        Decimal("6.40"),
+    ),
+    (
+        "RIFee",
+        {
+            "line_item_unblended_cost": Decimal("100.00"),
+            "reservation_unused_amortized_upfront_fee_for_billing_period": Decimal("3.00"),
+            "reservation_unused_recurring_fee": Decimal("2.00"),
+        },
+        Decimal("5.00"),
+    ),
+    (
+        "SavingsPlanRecurringFee",
+        {
+            "line_item_unblended_cost": Decimal("28.80"),
+            "savings_plan_total_commitment_to_date": Decimal("28.80"),
+            "savings_plan_used_commitment": Decimal("21.60"),
+        },
+        Decimal("7.20"),
+    ),
+    ("SavingsPlanUpfrontFee", {"line_item_unblended_cost": Decimal("500.00")}, Decimal("0")),
+    ("Tax", {"line_item_unblended_cost": Decimal("4.32")}, Decimal("4.32")),
+    ("Credit", {"line_item_unblended_cost": Decimal("-50.00")}, Decimal("-50.00")),
+    ("Refund", {"line_item_unblended_cost": Decimal("-5.00")}, Decimal("-5.00")),
+]
+POOL_COST = Decimal("90.00")
+
+
+def _cur(n: int, item_type: str, resource: str | None = None, tags: dict | None = None, **cols) -> dict:
+    return {
+        "identity_line_item_id": f"hand-{n:03d}",
+        "identity_time_interval": "2026-10-02T00:00:00Z/2026-10-03T00:00:00Z",
+        "bill_billing_period_start_date": PERIOD,
+        "bill_billing_period_end_date": datetime(2026, 11, 1, tzinfo=UTC),
+        "bill_payer_account_id": "111122223333",
+        "line_item_usage_account_id": "210000000001",
+        "line_item_line_item_type": item_type,
+        "line_item_usage_start_date": DAY,
+        "line_item_usage_end_date": datetime(2026, 10, 3, tzinfo=UTC),
+        "line_item_product_code": "AmazonEC2",
+        "line_item_resource_id": resource,
+        "line_item_currency_code": "USD",
+        "resource_tags": tags or {},
+        **cols,
+    }
+
+
+def _telemetry(record: str, product: str, tribe: str, squad: str, cpu: float) -> dict:
+    return {
+        "record_id": record,
+        "run_id": f"run-{product}",
+        "step_key": f"standardize_{product}",
+        "query_id": "q0",
+        "asset_key": f"std/{product}",
+        "data_product": product,
+        "tribe": tribe,
+        "squad": squad,
+        "compute_resource_id": "emr-app-test",
+        "engine": "spark",
+        "started_at": DAY,
+        "ended_at": DAY,
+        "duration_seconds": cpu / 4,
+        "executor_cpu_seconds": cpu,
+        "memory_gb_seconds": None,  # not measured: the pool is split by CPU-seconds alone
+        "metrics_source": "test",
+    }
+
+
+@pytest.fixture(scope="module")
+def hand_tables(spark, cost_products, tmp_path_factory) -> str:
+    cur = [_cur(n, item_type, **cols) for n, (item_type, cols, _) in enumerate(HAND_BILL)]
+    cur.append(
+        _cur(
+            99,
+            "Usage",
+            resource="emr-app-test",
+            tags={"user_cost_pool": "shared_compute"},
+            identity_line_item_id="pool-001",
+            line_item_product_code="ElasticMapReduce",
+            line_item_unblended_cost=POOL_COST,
+        )
+    )
+    telemetry = [
+        _telemetry("a", "order_events", "consumer", "checkout", 300.0),
+        _telemetry("b", "recipes", "operations", "menu", 100.0),
+    ]
+    for name, rows in (
+        ("aws_cur", cur),
+        ("focus_costs", []),
+        ("k8s_allocations", []),
+        ("platform_telemetry", telemetry),
+    ):
+        write_source_table(spark, HAND_SRC, cost_products[name], rows)
+    run_dbt(tmp_path_factory.mktemp("dbt_hand"), HAND_SRC, HAND_OUT, ["cur"])
+    return HAND_OUT
+
+
+def test_amortized_cost_follows_the_line_item_type_rules(spark, hand_tables) -> None:
+    rows = spark.sql(
+        f"select line_item_type, effective_cost from {hand_tables}.cost_line_items "
+        "where line_item_id like 'hand-%'"
+    ).collect()
+    got = {r["line_item_type"]: r["effective_cost"] for r in rows}
+    assert got == {item_type: expected for item_type, _, expected in HAND_BILL}
+
+
+def test_shared_compute_is_split_by_cpu_seconds(spark, hand_tables) -> None:
+    rows = spark.sql(
+        f"select data_product, cpu_seconds, effective_cost from {hand_tables}.cost_query "
+        "order by data_product"
+    ).collect()
+    got = {r["data_product"]: (r["cpu_seconds"], r["effective_cost"]) for r in rows}
+    assert got == {"order_events": (300.0, Decimal("67.5")), "recipes": (100.0, Decimal("22.5"))}
+    # ... and the products and squads carry that cost.
+    products = spark.sql(
+        f"select data_product, squad, effective_cost from {hand_tables}.cost_product_daily "
+        "where data_product in ('order_events', 'recipes')"
+    ).collect()
+    assert {(r["data_product"], r["squad"], r["effective_cost"]) for r in products} == {
+        ("order_events", "checkout", Decimal("67.5")),
+        ("recipes", "menu", Decimal("22.5")),
+    }
+
+
+def test_hand_bill_reconciles(spark, hand_tables) -> None:
+    (row,) = spark.sql(f"select * from {hand_tables}.cost_reconciliation").collect()
+    expected = sum((e for _, _, e in HAND_BILL), Decimal(0)) + POOL_COST
+    assert row["bill_effective_cost"] == expected
+    assert row["allocated_cost"] == POOL_COST  # the pool, handed to its two jobs
+    assert row["shared_cost"] == Decimal("-38.48")  # RI/SP unused, tax, credit, refund
+    assert row["unallocated_cost"] == Decimal("23.60")  # untagged usage
+    assert row["difference"] == 0
+
+
+def test_demo_bill_reconciles_to_the_cent_every_day(spark, demo_cost_tables, demo_bill) -> None:
+    rows = spark.sql(f"select * from {demo_cost_tables}.cost_reconciliation").collect()
+    days = {r["usage_date"] for r in rows if r["cost_input"] == "cur"}
+    assert len(days) == (demo_bill.end - demo_bill.start).days
+    for r in rows:
+        assert abs(r["difference"]) < CENT, r
+        # The CUR rules reproduce what the bill says its amortized cost is (FOCUS EffectiveCost).
+        assert abs(r["bill_effective_cost"] - demo_bill.effective_total(r["usage_date"])) < CENT, r
+        assert r["allocated_cost"] > 0 and r["shared_cost"] != 0 and r["unallocated_cost"] > 0, r
+
+
+def test_every_route_is_used_on_the_demo_bill(spark, demo_cost_tables) -> None:
+    methods = {
+        (r["cost_input"], r["method"])
+        for r in spark.sql(
+            f"select distinct cost_input, method from {demo_cost_tables}.cost_allocation"
+        ).collect()
+    }
+    assert {
+        "tag",
+        "eks_split",
+        "opencost",
+        "compute_share",
+        "idle_compute",
+        "cost_pool",
+        "account_level",
+    } <= {m for i, m in methods if i == "cur"}
+    assert "eks_split" not in {m for i, m in methods if i == "focus"}  # FOCUS has no split rows: OpenCost
+
+
+def test_focus_and_cur_give_the_same_totals_per_tribe(spark, demo_cost_tables) -> None:
+    rows = spark.sql(f"select * from {demo_cost_tables}.cost_input_comparison").collect()
+    tribes = {r["tribe"] for r in rows}
+    assert {"consumer", "marketing", "operations", "platform", "(shared)", "(unallocated)"} <= tribes
+    for r in rows:
+        assert r["cur_cost"] is not None and r["focus_cost"] is not None, r
+        assert abs(r["cur_cost"] - r["focus_cost"]) < CENT, r
+
+
+def test_pods_without_labels_go_to_the_squad_of_their_namespace(spark, demo_cost_tables) -> None:
+    rows = spark.sql(
+        f"select distinct method, tribe, squad, data_product from {demo_cost_tables}.cost_allocation "
+        "where method in ('eks_split', 'opencost') and squad = 'menu'"
+    ).collect()
+    assert rows and all(r["tribe"] == "operations" and r["data_product"] is None for r in rows)

@@ -1,0 +1,137 @@
+"""The generator: deterministic files, the SQL it writes, and the committed files kept up to date."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tardis_dagster.settings import PROJECT_ROOT
+from tardis_dagster.specs import load_catalog
+from tardis_dagster.vault.generate import MODELS_DIR, render, stale, write
+from tardis_dagster.vault.hashing import business_key_hash, hashdiff
+from tardis_dagster.vault.model import build_vault
+from tardis_dagster.vault.sql_products import materialization
+
+SPECS = PROJECT_ROOT / "product_specs"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog([SPECS])
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_generator_runs_write_byte_identical_files(catalog, tmp_path: Path) -> None:
+    write(catalog, tmp_path / "a")
+    second = write(load_catalog([SPECS]), tmp_path / "b")
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    assert second.written and not second.removed
+    again = write(catalog, tmp_path / "a")
+    assert again.written == [] and again.removed == []
+
+
+def test_files_no_longer_produced_are_removed(catalog, tmp_path: Path) -> None:
+    write(catalog, tmp_path)
+    extra = tmp_path / MODELS_DIR / "vault" / "hub_gone.sql"
+    extra.write_text("select 1\n")
+    result = write(catalog, tmp_path)
+    assert result.removed == [extra.relative_to(tmp_path)] and not extra.exists()
+
+
+def test_committed_generated_models_match_the_specs(catalog) -> None:
+    assert stale(catalog, PROJECT_ROOT / "dbt_project") == [], "run `tardis generate`"
+
+
+def test_hub_fed_by_several_products_is_one_model(catalog) -> None:
+    vault = build_vault(catalog)
+    customer = next(h for h in vault.hubs if h.hub.name == "customer")
+    assert [s.product for s in customer.sources] == [
+        "customers",
+        "loyalty_points",
+        "order_events",
+        "subscriptions",
+    ]
+    sql = render(catalog)[MODELS_DIR / "vault" / "hub_customer.sql"]
+    assert sql.count("ref('stg_") == 4
+    assert "incremental_strategy='append'" in sql
+
+
+def test_staging_sql_has_hash_keys_hashdiff_in_sorted_order_and_load_columns(catalog) -> None:
+    sql = render(catalog)[MODELS_DIR / "staging" / "stg_order_events.sql"]
+    assert "{{ tardis_hash_key(['order_id']) }} as order_hk" in sql
+    assert "{{ tardis_link_hash_key([['customer_id'], ['order_id']]) }} as customer_order_hk" in sql
+    # spec lists status, box_size, total_amount, currency: the hashdiff sorts them by name
+    assert (
+        "tardis_hashdiff([['box_size', 'int'], ['currency', 'string'], ['status', 'string'], "
+        "['total_amount', 'decimal(10,2)']])" in sql
+    )
+    assert "_loaded_at as load_datetime" in sql and "'order_events' as record_source" in sql
+    assert "updated_at as record_order" in sql
+    assert "schema='stg', alias='order_events'" in sql
+    assert "qualify" not in sql.lower()
+
+
+def test_link_order_follows_the_global_model_and_driving_key_follows_the_product_key(catalog) -> None:
+    vault = build_vault(catalog)
+    links = {link.link.name: link for link in vault.links}
+    assert links["customer_order"].hub_keys == ("customer_hk", "order_hk")
+    assert links["customer_order"].driving_hub == "order"  # order_events is an upsert keyed by order_id
+    assert links["customer_subscription"].driving_hub == "subscription"
+    assert links["order_recipe"].driving_hub is None  # menu_selections is append: many-to-many
+    assert "driving_key='order_hk'" in render(catalog)[MODELS_DIR / "vault" / "esat_customer_order.sql"]
+
+
+def test_every_hub_with_satellites_gets_a_pit(catalog) -> None:
+    vault = build_vault(catalog)
+    assert sorted(p.model_name for p in vault.pits) == sorted(
+        {f"pit_{s.parent.hub.name}" for s in vault.satellites}
+    )
+
+
+def test_no_generated_vault_sql_uses_qualify(catalog) -> None:
+    macros = "".join(p.read_text() for p in (PROJECT_ROOT / "dbt_project" / "macros" / "vault").glob("*.sql"))
+    assert "qualify" not in macros.lower()
+    assert all("qualify" not in text.lower() for text in render(catalog).values())
+
+
+def test_sql_product_load_maps_to_the_materialization(catalog) -> None:
+    assert materialization(catalog.by_name("customer_360")) == {"materialized": "table", "schema": "mart"}
+    assert materialization(catalog.by_name("order_facts")) == {
+        "materialized": "incremental",
+        "incremental_strategy": "merge",
+        "unique_key": ["order_id"],
+        "on_schema_change": "fail",
+        "partition_by": ["months(placed_at)"],
+        "schema": "mart",
+    }
+    files = render(catalog)
+    properties = files[MODELS_DIR / "mart" / "_mart.yml"]
+    assert "enforced: true" in properties and "data_type: decimal(10,2)" in properties
+    assert "{{ product('menu_selections') }}" in files[MODELS_DIR / "mart" / "recipe_popularity.sql"]
+    assert (
+        "'customer_360', 'order_facts', 'recipe_popularity'"
+        in files[Path("macros") / "generated" / "tardis_sql_products.sql"]
+    )
+
+
+def test_append_sql_product_is_an_incremental_append(tmp_path: Path) -> None:
+    root = tmp_path / "specs"
+    shutil.copytree(SPECS, root)
+    path = root / "operations" / "recipe_popularity.yaml"
+    path.write_text(path.read_text().replace("type: upsert", "type: append"))
+    config = materialization(load_catalog([root]).by_name("recipe_popularity"))
+    assert config["incremental_strategy"] == "append" and "unique_key" not in config
+
+
+def test_python_hashing_twin() -> None:
+    assert business_key_hash([" c1 "]) == business_key_hash(["C1"])
+    assert business_key_hash([None]) is None and business_key_hash(["  "]) is None
+    assert business_key_hash(["a", None]) != business_key_hash(["a", "^^"])  # the token cannot be forged
+    assert business_key_hash(["a|", "b"]) != business_key_hash(["a", "|b"])  # nor the delimiter
+    assert len(business_key_hash(["C1"], "sha256") or "") == 64
+    assert hashdiff(["a", None]) != hashdiff(["A", None])  # hashdiffs keep case
