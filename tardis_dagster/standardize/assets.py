@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from tardis_dagster.contracts.checks import freshness_policy
 from tardis_dagster.factory.attributes import asset_attributes, table_key, table_name
 from tardis_dagster.factory.execution import by_tribe, each_selected_asset
 from tardis_dagster.resources.spark import SparkJobRunner
@@ -82,6 +83,7 @@ def std_spec(product: DataProduct) -> dg.AssetSpec:
         skippable=True,  # an unpublished batch (failed audit) materializes nothing
         deps=[table_key("raw", product.name)],
         automation_condition=_EAGER,
+        freshness_policy=freshness_policy(product),  # the spec's `freshness` rule, as Dagster tracks it
         **attributes,
     )
 

@@ -92,3 +92,17 @@ def test_dagster_definitions_validate_passes_for_the_workspace(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_an_error_freshness_rule_becomes_the_std_assets_freshness_policy(tmp_path: Path) -> None:
+    (tmp_path / "fresh.yaml").write_text(
+        "apiVersion: tardis/v1\nkind: DataProduct\nname: fresh_one\nversion: 1.0.0\ndescription: Fresh.\n"
+        'owner: {tribe: marketing, squad: loyalty, contact: "#loyalty"}\n'
+        "source:\n  files: {uri: ./drops/, format: csv}\nload: {type: append}\n"
+        "schema:\n  - {name: seen_at, type: timestamp}\n"
+        "quality:\n  - freshness: {column: seen_at, max_age: 6h}\n"
+    )
+    defs = build_definitions(load_catalog([tmp_path]))
+    spec = next(s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "std/fresh_one")
+    assert spec.freshness_policy is not None
+    assert spec.freshness_policy.fail_window.to_timedelta().total_seconds() == 6 * 3600

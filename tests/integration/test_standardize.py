@@ -403,3 +403,42 @@ def _failure(product: DataProduct) -> str:
         result = _standardize(product, instance)
         assert not result.success
         return "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
+
+
+NESTED_COLUMNS = """\
+  - {name: member_id, type: string, required: true}
+  - {name: address, type: "struct<street:string,zip:int>"}
+  - {name: scores, type: "array<int>"}
+  - {name: updated_at, type: timestamp, required: true}
+"""
+
+
+def test_nested_types_cast_leaf_by_leaf_and_a_failed_leaf_is_rejected(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "upsert", columns=NESTED_COLUMNS, threshold=0.9)
+    raw = f"raw.{product.name}"
+    spark.sql("create namespace if not exists raw")
+    spark.sql(
+        f"create table {raw} (member_id string, address struct<street:string,zip:string>, "
+        "scores array<string>, updated_at string, _source_file string, _ingested_at timestamp) using iceberg"
+    )
+    spark.sql(
+        f"insert into {raw} values "
+        "('m1', named_struct('street', 'Main St 1', 'zip', '10115'), array('1', '2'), "
+        "'2026-11-01T10:00:00Z', 'd.json', current_timestamp()), "
+        "('m2', named_struct('street', 'Side St 2', 'zip', 'abc'), array('3'), "
+        "'2026-11-01T10:00:00Z', 'd.json', current_timestamp()), "
+        "('m3', named_struct('street', 'Back St 3', 'zip', null), array('4', 'x'), "
+        "'2026-11-01T10:00:00Z', 'd.json', current_timestamp())"
+    )
+    assert _standardize(product).success
+    (row,) = spark.table(f"std.{product.name}").collect()
+    assert (row["member_id"], row["address"].asDict(), row["scores"]) == (
+        "m1",
+        {"street": "Main St 1", "zip": 10115},
+        [1, 2],
+    )
+    reasons = {r["_source_id"]: r["reason"] for r in spark.table(f"std.{product.name}__rejects").collect()}
+    assert sorted(reasons.values()) == [
+        'address: value \'{"street":"Side St 2","zip":"abc"}\' is not a STRUCT<street: STRING, zip: INT>',
+        'scores: value \'["4","x"]\' is not a ARRAY<INT>',
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
-from pyspark.sql.types import StructType
+from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
 from tardis_dagster.spark_jobs.common import quote
 
@@ -75,6 +75,29 @@ def column_lineage(extras: dict[str, Any], raw_asset_key: list[str]) -> dict[str
     return {"type": "table_column_lineage", "raw_value": {"deps_by_column": deps}}
 
 
+def leaf_count(expression: str, data_type: DataType, depth: int = 0) -> str:
+    """SQL counting the non-null leaf values of a (nested) value.
+
+    `try_cast` of a struct, array or map nulls only the leaves that fail; comparing the counts before
+    and after the cast finds such a row, which would otherwise lose a value silently.
+    """
+    inner = f"x{depth}"
+    if isinstance(data_type, StructType):
+        parts = [leaf_count(f"{expression}.{quote(f.name)}", f.dataType, depth) for f in data_type.fields]
+        counted = " + ".join(parts) or "0"
+    elif isinstance(data_type, ArrayType):
+        element = leaf_count(inner, data_type.elementType, depth + 1)
+        counted = f"aggregate({expression}, 0, (acc, {inner}) -> acc + {element})"
+    elif isinstance(data_type, MapType):
+        value = leaf_count(inner, data_type.valueType, depth + 1)
+        counted = (
+            f"size({expression}) + aggregate(map_values({expression}), 0, (acc, {inner}) -> acc + {value})"
+        )
+    else:
+        counted = "1"
+    return f"(CASE WHEN {expression} IS NULL THEN 0 ELSE {counted} END)"
+
+
 def typed(df: DataFrame, extras: dict[str, Any], pii_key: bytes) -> tuple[DataFrame, DataFrame]:
     """(rows with every column cast to its type and PII hashed, rejected rows with column and reason)."""
     casts, errors = [], []
@@ -89,12 +112,19 @@ def typed(df: DataFrame, extras: dict[str, Any], pii_key: bytes) -> tuple[DataFr
         value = value.cast(column["type"])
         name = column["name"]
         failed = source.isNotNull() & value.isNull()
+        nested = column["type"].split("<")[0].strip().lower() in ("struct", "array", "map")
+        text = F.to_json(source) if nested and column["source"] else source.cast("string")
+        if nested and column["source"]:
+            source_type = df.select(source).schema.fields[0].dataType
+            cast_type = df.select(value).schema.fields[0].dataType
+            failed = failed | (
+                F.expr(leaf_count(_sql(column["source"]), source_type))
+                != F.expr(leaf_count(f"try_cast({_sql(column['source'])} AS {column['type']})", cast_type))
+            )
         errors.append(
             F.when(
                 failed,
-                F.concat(
-                    F.lit(f"{name}: value '"), source.cast("string"), F.lit(f"' is not a {column['type']}")
-                ),
+                F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column['type']}")),
             )
         )
         if column["required"]:
