@@ -43,6 +43,8 @@ class Settings:
 
     jars_dir: Path  # Maven-resolved jars for Kafka and Spark (shareable between homes)
     alerts_config: Path | None = None  # alert routing YAML; None: log-file sink under home/alerts/
+    spark_ui_port: int = 4040  # the local Spark Connect server's UI (its REST API feeds telemetry)
+    spark_ui_url: str | None = None  # where job metrics are read; production: EMR's UI / History Server
 
 
 @cache
@@ -69,6 +71,7 @@ def get_settings() -> Settings:
     home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()
     kafka_port = int(os.environ.get("TARDIS_KAFKA_PORT", "9092"))
     spark_port = int(os.environ.get("TARDIS_SPARK_CONNECT_PORT", "15002"))
+    ui_port = int(os.environ.get("TARDIS_SPARK_UI_PORT", "4040"))
     deployment = os.environ.get("TARDIS_DEPLOYMENT", "local")
     if deployment not in ("local", "prod"):
         raise ValueError(f"TARDIS_DEPLOYMENT must be 'local' or 'prod', not {deployment!r}")
@@ -87,6 +90,9 @@ def get_settings() -> Settings:
         kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
+        spark_ui_port=ui_port,
+        spark_ui_url=os.environ.get("TARDIS_SPARK_UI_URL")
+        or (f"http://127.0.0.1:{ui_port}" if deployment == "local" else None),
         alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()
         if os.environ.get("TARDIS_ALERTS_CONFIG")
         else None,

@@ -88,7 +88,7 @@ def telemetry_sensors(catalog: SpecCatalog, settings: Settings) -> list[dg.Senso
         return []  # remote (s3://) telemetry is written by the production deployment's own uploader
     folder = Path(product.files_location())
     owners = telemetry.owners_by_asset(catalog.products)
-    spark_ui = os.environ.get("TARDIS_SPARK_UI_URL")  # production: EMR's UI / History Server
+    spark_ui = settings.spark_ui_url  # local: the Connect server's UI; production: EMR's / History Server
     compute = os.environ.get("TARDIS_COMPUTE_RESOURCE_ID", f"spark-connect:{settings.spark_connect_port}")
 
     def record(context: dg.RunStatusSensorContext) -> dg.SkipReason:

@@ -3,12 +3,12 @@
 Collected automatically: a run-status sensor fires for every finished run (success or failure) and
 writes one JSON-lines file per run into the product's files location, one record per step with the
 assets it materialized, their product and owner, start, end and duration (from Dagster's own step
-stats). Where the Spark UI REST API is reachable (`spark_ui_url`: EMR's live UI or History Server),
-the Spark jobs a step ran are found by the job tags the step set (`tag_spark_session`) and their
-stages' executor CPU time, run time, peak memory and bytes read/written are added, one record per
-Spark job group (query). Without the UI (the local Connect server runs with `spark.ui.enabled=false`)
-the records carry Dagster's step duration only, marked `metrics_source=dagster`, and the cost
-models fall back to duration as CPU-seconds.
+stats). The Spark UI REST API (`settings.spark_ui_url`: the local Connect server's UI, or EMR's live
+UI / History Server in production) adds each Spark job's executor CPU time, run time and bytes
+read/written, one record per Spark job (query): the job runner tags every Spark job of a step with
+the run and step (`spark_job_tag`, set as `TARDIS_SPARK_JOB_TAG` for the job process). Memory-seconds
+are estimated from run time. When the UI cannot be reached the records carry Dagster's step duration
+only, marked `metrics_source=dagster`, and the cost models fall back to duration as CPU-seconds.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ def pyspark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
-def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port: int) -> dict[str, str]:
+def server_confs(
+    warehouse: Path, metastore: Path, extra_jars: list[Path], port: int, ui_port: int = 4040
+) -> dict[str, str]:
     """Spark configuration of the local server; production (EMR + Glue) differs only in these values."""
     return {
         # Loopback only: by default Spark Connect listens on every interface.
@@ -50,7 +52,13 @@ def server_confs(warehouse: Path, metastore: Path, extra_jars: list[Path], port:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore}",
         # s3:// URIs read through S3A, as EMR's s3:// does; endpoints/credentials come per session.
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        "spark.ui.enabled": "false",
+        # The UI's REST API gives each job's CPU time and bytes to the platform telemetry (cost/).
+        "spark.ui.enabled": "true",
+        "spark.ui.port": str(ui_port),
+        "spark.port.maxRetries": "0",  # on the configured port or not at all: telemetry reads it there
+        "spark.ui.retainedJobs": "500",
+        "spark.ui.retainedStages": "1000",
+        "spark.sql.ui.retainedExecutions": "100",
         "spark.sql.shuffle.partitions": "8",
         "spark.connect.session.manager.defaultSessionTimeout": "60m",
     }
@@ -65,6 +73,7 @@ class SparkConnectService(LocalService):
     def __init__(self) -> None:
         settings = get_settings()
         self.port = settings.spark_connect_port
+        self.ui_port = settings.spark_ui_port
         self.remote = f"sc://127.0.0.1:{self.port}"
         self.warehouse = settings.warehouse_dir
         super().__init__(settings.home / "spark")
@@ -76,7 +85,9 @@ class SparkConnectService(LocalService):
         self._jars = jars.extra_jars("spark", pyspark_home() / "jars")
 
     def command(self) -> list[str]:
-        confs = server_confs(self.warehouse, self.state_dir / "metastore", self._jars, self.port)
+        confs = server_confs(
+            self.warehouse, self.state_dir / "metastore", self._jars, self.port, self.ui_port
+        )
         cmd = [
             str(pyspark_home() / "bin" / "spark-submit"),
             "--class",

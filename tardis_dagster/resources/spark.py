@@ -16,6 +16,7 @@ import dagster as dg
 from pydantic import Field
 
 from tardis_dagster import spark_jobs
+from tardis_dagster.spark_jobs import JOB_TAG_ENV
 
 
 class SparkJobRunner(dg.ConfigurableResource):
@@ -55,7 +56,7 @@ class SparkJobRunner(dg.ConfigurableResource):
         if not script.exists():
             raise dg.DagsterInvariantViolationError(f"no Spark job script {script}")
         if self.mode == "local":
-            env = {"SPARK_REMOTE": self.spark_remote, **(secrets or {})}
+            env = {"SPARK_REMOTE": self.spark_remote, JOB_TAG_ENV: job_tag(context), **(secrets or {})}
             if self.s3_endpoint:
                 env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
             return dg.PipesSubprocessClient(env=env).run(
@@ -108,3 +109,11 @@ class SparkJobRunner(dg.ConfigurableResource):
             start_job_run_params=params,  # type: ignore[arg-type]
             extras=dict(extras),
         )
+
+
+def job_tag(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+    """The Spark job tag of this run and step (telemetry finds the step's Spark jobs by it)."""
+    from tardis_dagster.cost.telemetry import spark_job_tag
+
+    op = context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
+    return spark_job_tag(context.run_id, op.get_step_execution_context().step.key)

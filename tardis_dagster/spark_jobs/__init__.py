@@ -3,3 +3,6 @@
 These modules run inside the Spark driver (locally a Spark Connect client, in production an EMR job),
 so they import only pyspark, dagster_pipes and each other, never the rest of tardis_dagster.
 """
+
+# Set by the job runner to tag every Spark job of a step (read by `common.spark_session`).
+JOB_TAG_ENV = "TARDIS_SPARK_JOB_TAG"

@@ -8,15 +8,23 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
+from tardis_dagster.spark_jobs import JOB_TAG_ENV
+
 
 def spark_session(app_name: str, remote: str | None = None) -> SparkSession:
     """The session: a Spark Connect client when SPARK_REMOTE is set (local), else the cluster's own.
 
     `remote` names a Spark Connect server explicitly (for callers outside a job process).
+    With TARDIS_SPARK_JOB_TAG set (by the job runner), the session's jobs carry that tag.
     With TARDIS_S3_ENDPOINT set (a local S3 emulator), S3A is pointed at it for this session only.
     """
     builder = SparkSession.builder.appName(app_name)
     spark = (builder.remote(remote) if remote else builder).getOrCreate()
+    tag = os.environ.get(JOB_TAG_ENV)
+    if tag and remote is None:
+        # Every Spark job of this process carries the Dagster run and step: telemetry finds its
+        # CPU time and bytes in the Spark UI by this tag.
+        spark.addTag(tag)
     endpoint = os.environ.get("TARDIS_S3_ENDPOINT")
     if endpoint:
         for key, value in s3_endpoint_conf(endpoint).items():
