@@ -43,6 +43,7 @@ class Settings:
 
     jars_dir: Path  # Maven-resolved jars for Kafka and Spark (shareable between homes)
     alerts_config: Path | None = None  # alert routing YAML; None: log-file sink under home/alerts/
+    schema_registry_url: str | None = None  # Confluent-compatible registry for `registry_subject` specs
     spark_ui_port: int = 4040  # the local Spark Connect server's UI (its REST API feeds telemetry)
     spark_ui_url: str | None = None  # where job metrics are read; production: EMR's UI / History Server
 
@@ -91,6 +92,7 @@ def get_settings() -> Settings:
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
         spark_ui_port=ui_port,
+        schema_registry_url=os.environ.get("TARDIS_SCHEMA_REGISTRY_URL") or None,
         spark_ui_url=os.environ.get("TARDIS_SPARK_UI_URL")
         or (f"http://127.0.0.1:{ui_port}" if deployment == "local" else None),
         alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()

@@ -78,6 +78,26 @@ class RegistryClient:
         messages = answer.get("messages") or []
         return RegistryVerdict(bool(answer.get("is_compatible")), [str(m) for m in messages])
 
+    def latest_schema(self, subject: str) -> tuple[str, SchemaType]:
+        """The text and type of the latest registered version of `subject` (GET .../versions/latest)."""
+        base, auth = _split_credentials(self.url)
+        path = f"/subjects/{urllib.parse.quote(subject, safe='')}/versions/latest"
+        request = urllib.request.Request(base.rstrip("/") + path, headers={"Accept": CONTENT_TYPE})  # noqa: S310
+        if auth is not None:
+            request.add_header("Authorization", f"Basic {auth}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer = json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            message = _json_or_empty(error.read()).get("message") or error.reason
+            raise RegistryError(f"schema registry answered {error.code} for {subject!r}: {message}") from None
+        except (urllib.error.URLError, OSError, json.JSONDecodeError) as error:
+            reason = getattr(error, "reason", error)
+            raise RegistryError(f"schema registry at {base} is not reachable: {reason}") from None
+        if "schema" not in answer:
+            raise RegistryError(f"schema registry returned no schema for {subject!r}")
+        return str(answer["schema"]), answer.get("schemaType", "AVRO")
+
 
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """The URL without `user:password@`, and the basic-auth token for them (None without)."""

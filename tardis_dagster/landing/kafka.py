@@ -11,6 +11,7 @@ No `from __future__ import annotations` here: Dagster inspects the `context` ann
 import base64
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -33,23 +34,50 @@ def payload_schema(product: DataProduct) -> dict[str, str]:
     from tardis_dagster.formats import jsonschema as json_format
 
     kafka = product.source.kafka
-    assert kafka is not None and kafka.schema_ is not None, f"{product.name}: no schema file"
-    path = product.resolve_path(kafka.schema_)
+    assert kafka is not None, f"{product.name} has no kafka source"
+    if kafka.schema_ is not None:
+        path = Path(product.resolve_path(kafka.schema_))
+        text = path.read_text()
+    else:
+        text = registry_schema(product)
+        path = None
     if kafka.format == "json":
-        schema = json_format.load(path)
+        schema = json_format.load(path) if path else json.loads(text)
         return {
             "schema_text": json.dumps(schema),
             "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
         }
     if kafka.format == "avro":
-        schema = avro.parse_schema(Path(path))
+        schema = avro.parse_schema(path or text)
         return {"schema_text": json.dumps(schema), "payload_ddl": spark_types.avro_to_spark_ddl(schema)}
-    descriptor = protobuf.compile_descriptor_set(Path(path))
+    if path is None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{product.name}.proto"
+            path.write_text(text)
+            descriptor = protobuf.compile_descriptor_set(path)
+    else:
+        descriptor = protobuf.compile_descriptor_set(path)
     return {
         "descriptor_b64": base64.b64encode(descriptor).decode(),
         "message": kafka.message or "",
         "payload_ddl": spark_types.protobuf_to_spark_ddl(descriptor, kafka.message or ""),
     }
+
+
+def registry_schema(product: DataProduct) -> str:
+    """The latest schema of the spec's `registry_subject`, from the configured schema registry."""
+    from tardis_dagster.contracts.registry import RegistryClient
+
+    kafka = product.source.kafka
+    assert kafka is not None and kafka.registry_subject is not None
+    url = get_settings().schema_registry_url
+    if not url:
+        raise dg.DagsterInvariantViolationError(
+            f"{product.name} reads its schema from registry subject {kafka.registry_subject!r}: "
+            "set TARDIS_SCHEMA_REGISTRY_URL to the schema registry"
+        )
+    text, _schema_type = RegistryClient(url).latest_schema(kafka.registry_subject)
+    return text
 
 
 def landing_extras(product: DataProduct) -> dict[str, object]:
