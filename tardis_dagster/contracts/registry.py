@@ -47,7 +47,6 @@ class RegistryClient:
         self, subject: str, schema: str, schema_type: SchemaType, version: str = "latest"
     ) -> RegistryVerdict:
         """Ask whether `schema` is compatible with `version` of `subject` under the subject's mode."""
-        base, auth = _split_credentials(self.url)
         path = (
             f"/compatibility/subjects/{urllib.parse.quote(subject, safe='')}"
             f"/versions/{urllib.parse.quote(version, safe='')}?verbose=true"
@@ -55,48 +54,46 @@ class RegistryClient:
         body: dict[str, str] = {"schema": schema}
         if schema_type != "AVRO":
             body["schemaType"] = schema_type
-        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry setting
-            base.rstrip("/") + path,
-            data=json.dumps(body).encode("utf-8"),
-            method="POST",
-            headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
-        )
-        if auth is not None:
-            request.add_header("Authorization", f"Basic {auth}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                answer = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            payload = _json_or_empty(error.read())
-            if error.code == 404 and payload.get("error_code") == SUBJECT_NOT_FOUND:
-                return RegistryVerdict(True, [f"subject {subject!r} is new in the registry"], False)
-            message = payload.get("message") or error.reason
-            raise RegistryError(f"schema registry answered {error.code} for {subject!r}: {message}") from None
-        except (urllib.error.URLError, OSError, json.JSONDecodeError) as error:
-            reason = getattr(error, "reason", error)
-            raise RegistryError(f"schema registry at {base} is not reachable: {reason}") from None
+        status, answer = self._call(path, body)
+        if status == 404 and answer.get("error_code") == SUBJECT_NOT_FOUND:
+            return RegistryVerdict(True, [f"subject {subject!r} is new in the registry"], False)
+        if status >= 400:
+            message = answer.get("message") or answer.get("_reason")
+            raise RegistryError(f"schema registry answered {status} for {subject!r}: {message}")
         messages = answer.get("messages") or []
         return RegistryVerdict(bool(answer.get("is_compatible")), [str(m) for m in messages])
 
     def latest_schema(self, subject: str) -> tuple[str, SchemaType]:
         """The text and type of the latest registered version of `subject` (GET .../versions/latest)."""
-        base, auth = _split_credentials(self.url)
         path = f"/subjects/{urllib.parse.quote(subject, safe='')}/versions/latest"
-        request = urllib.request.Request(base.rstrip("/") + path, headers={"Accept": CONTENT_TYPE})  # noqa: S310
+        status, answer = self._call(path)
+        if status != 200 or "schema" not in answer:
+            message = answer.get("message") or "no schema in the answer"
+            raise RegistryError(f"schema registry answered {status} for {subject!r}: {message}")
+        return str(answer["schema"]), answer.get("schemaType", "AVRO")  # type: ignore[return-value]
+
+    def _call(self, path: str, body: dict[str, str] | None = None) -> tuple[int, dict]:
+        """(HTTP status, JSON answer) of a GET, or a POST of `body`; unreachable registries raise."""
+        base, auth = _split_credentials(self.url)
+        headers = {"Accept": CONTENT_TYPE}
+        if body is not None:
+            headers["Content-Type"] = CONTENT_TYPE
+        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry setting
+            base.rstrip("/") + path,
+            data=json.dumps(body).encode("utf-8") if body is not None else None,
+            method="POST" if body is not None else "GET",
+            headers=headers,
+        )
         if auth is not None:
             request.add_header("Authorization", f"Basic {auth}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                answer = json.loads(response.read() or b"{}")
+                return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            message = _json_or_empty(error.read()).get("message") or error.reason
-            raise RegistryError(f"schema registry answered {error.code} for {subject!r}: {message}") from None
+            return error.code, {"_reason": str(error.reason), **_json_or_empty(error.read())}
         except (urllib.error.URLError, OSError, json.JSONDecodeError) as error:
             reason = getattr(error, "reason", error)
             raise RegistryError(f"schema registry at {base} is not reachable: {reason}") from None
-        if "schema" not in answer:
-            raise RegistryError(f"schema registry returned no schema for {subject!r}")
-        return str(answer["schema"]), answer.get("schemaType", "AVRO")
 
 
 def _split_credentials(url: str) -> tuple[str, str | None]:
