@@ -33,6 +33,7 @@ validate: install
 demo: platform-up
 	$(BIN)/tardis demo files
 	$(BIN)/tardis demo produce
+	$(BIN)/tardis demo costs
 
 lint: install
 	$(BIN)/ruff format --check .
