@@ -6,12 +6,21 @@ Incremental: the published table's snapshot summary records the raw snapshot it 
 `spark_jobs/std/`: casting and PII hashing, the load types, schema evolution, the audits. The write goes
 to a branch; audits run there; the branch is fast-forwarded into `main` only if they all pass.
 Tables are merge-on-read: an upsert writes the changed rows and delete files, not every data file it
-touches. Extras: see `tardis_dagster/standardize/assets.py`.
+touches.
+
+An upsert product also has a change stream, `std.<product>__changes`: every typed, PII-hashed version of
+each batch (one row per source record), appended once std is published, so the vault sees A -> B -> A
+even when all three arrive in one batch. Its snapshots record the raw snapshot too; a run reads from the
+earlier of the two marks (a run stopped between the two commits re-reads that range: std's MERGE keeps
+what it has, the change stream gets it once) and never appends a raw snapshot already recorded there.
+Extras: see `tardis_dagster/standardize/assets.py`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -30,22 +39,49 @@ TABLE_PROPERTIES = {
 }
 
 
-def raw_snapshots(spark: SparkSession, raw: str, table: str) -> tuple[int | None, int | None]:
-    """(raw snapshot already read, current raw snapshot)."""
+def recorded_raw_snapshots(spark: SparkSession, table: str) -> list[int]:
+    """The raw snapshots `table`'s published snapshots record having read, newest first."""
+    if not table_exists(spark, table):
+        return []
+    # Only published snapshots count: an audit branch's commit stays in `snapshots` after the
+    # branch is dropped, and its batch was never published.
+    rows = spark.sql(
+        f"SELECT s.summary['{RAW_SNAPSHOT_PROPERTY}'] s FROM {table}.snapshots s "
+        f"JOIN {table}.history h ON s.snapshot_id = h.snapshot_id AND h.is_current_ancestor "
+        f"WHERE s.summary['{RAW_SNAPSHOT_PROPERTY}'] IS NOT NULL ORDER BY s.committed_at DESC"
+    ).collect()
+    return [int(r["s"]) for r in rows]
+
+
+def raw_snapshots(spark: SparkSession, raw: str, tables: list[str]) -> tuple[int | None, int | None]:
+    """(raw snapshot every one of `tables` has read up to, current raw snapshot)."""
     current = spark.sql(
         f"SELECT snapshot_id FROM {raw}.snapshots ORDER BY committed_at DESC LIMIT 1"
     ).collect()
-    done = None
-    if table_exists(spark, table):
-        # Only published snapshots count: an audit branch's commit stays in `snapshots` after the
-        # branch is dropped, and its batch was never published.
-        rows = spark.sql(
-            f"SELECT s.summary['{RAW_SNAPSHOT_PROPERTY}'] s FROM {table}.snapshots s "
-            f"JOIN {table}.history h ON s.snapshot_id = h.snapshot_id AND h.is_current_ancestor "
-            f"WHERE s.summary['{RAW_SNAPSHOT_PROPERTY}'] IS NOT NULL ORDER BY s.committed_at DESC LIMIT 1"
+    marks = {next(iter(recorded_raw_snapshots(spark, t)), None) for t in tables}
+    if len(marks) == 1:
+        done = marks.pop()
+    elif None in marks:
+        done = None  # one table has read nothing yet (e.g. a new change stream): from the start
+    else:
+        ids = ", ".join(str(m) for m in marks)
+        earliest = spark.sql(
+            f"SELECT snapshot_id FROM {raw}.snapshots WHERE snapshot_id IN ({ids}) "
+            "ORDER BY committed_at LIMIT 1"
         ).collect()
-        done = int(rows[0]["s"]) if rows else None
+        done = int(earliest[0][0]) if earliest else None
     return done, (int(current[0][0]) if current else None)
+
+
+@contextmanager
+def recording_raw_snapshot(spark: SparkSession, snapshot: int) -> Iterator[None]:
+    """Commits made inside record `snapshot` as the raw snapshot read up to (in their summary)."""
+    key = f"spark.sql.iceberg.snapshot-property.{RAW_SNAPSHOT_PROPERTY}"
+    spark.conf.set(key, str(snapshot))
+    try:
+        yield
+    finally:
+        spark.conf.unset(key)
 
 
 def read_new_raw(spark: SparkSession, raw: str, done: int | None, current: int) -> DataFrame:
@@ -60,35 +96,27 @@ def read_new_raw(spark: SparkSession, raw: str, done: int | None, current: int) 
 
 
 def ensure_std_tables(spark: SparkSession, extras: dict[str, Any]) -> list[str]:
-    """Create `std.<product>` and its rejects table, or evolve the existing table to the spec.
+    """Create `std.<product>`, its change stream (upsert) and rejects table, or evolve the existing
+    tables to the spec.
 
-    Returns the schema-evolution statements applied (none for a new or unchanged table).
+    Returns the schema-evolution statements applied (none for new or unchanged tables).
     """
-    table, rejects, load = extras["table"], extras["rejects_table"], extras["load"]
+    table, rejects = extras["table"], extras["rejects_table"]
     ensure_namespace(spark, table.split(".")[0])
+    tables = {table: _std_table_ddl(extras)}
+    if extras.get("changes_table"):
+        # The std columns plus `_source_id` and `_loaded_at` (the vault's load order), by load day:
+        # a vault lookback reads the last days only.
+        tables[extras["changes_table"]] = (
+            f"({', '.join(_columns_ddl(extras, []))}) USING iceberg "
+            f"PARTITIONED BY (days({casting.LOADED_AT})) TBLPROPERTIES ('format-version'='2')"
+        )
     applied: list[str] = []
-    if table_exists(spark, table):
-        applied = evolution.evolve(spark, table, audits.contract_columns(spark, table), extras["columns"])
-    else:
-        columns = [f"{quote(c['name'])} {c['type']}" for c in extras["columns"]]
-        if load["type"] == "scd2":
-            order = loads.history_order(load)
-            types = {c["name"]: c["type"] for c in extras["columns"]}
-            version_type = types.get(order, "TIMESTAMP")
-            columns += [
-                f"{loads.VALID_FROM} {version_type}",
-                f"{loads.VALID_TO} {version_type}",
-                f"{loads.IS_CURRENT} BOOLEAN",
-            ]
-        columns += [f"{casting.SOURCE_ID} STRING", f"{casting.LOADED_AT} TIMESTAMP"]
-        partitioned = (
-            f"PARTITIONED BY ({', '.join(extras['partition_by'])})" if extras["partition_by"] else ""
-        )
-        properties = ", ".join(f"'{k}'='{v}'" for k, v in TABLE_PROPERTIES.items())
-        spark.sql(
-            f"CREATE TABLE {table} ({', '.join(columns)}) USING iceberg {partitioned} "
-            f"TBLPROPERTIES ({properties})"
-        )
+    for name, ddl in tables.items():
+        if table_exists(spark, name):
+            applied += evolution.evolve(spark, name, audits.contract_columns(spark, name), extras["columns"])
+        else:
+            spark.sql(f"CREATE TABLE {name} {ddl}")
     if not table_exists(spark, rejects):
         spark.sql(
             f"CREATE TABLE {rejects} ({casting.SOURCE_ID} STRING, reason STRING, record STRING, "
@@ -96,6 +124,45 @@ def ensure_std_tables(spark: SparkSession, extras: dict[str, Any]) -> list[str]:
             "TBLPROPERTIES ('format-version'='2')"
         )
     return applied
+
+
+def _columns_ddl(extras: dict[str, Any], history: list[str]) -> list[str]:
+    """The spec's columns, then `history`, then the platform's `_source_id` and `_loaded_at`."""
+    columns = [f"{quote(c['name'])} {c['type']}" for c in extras["columns"]]
+    return [*columns, *history, f"{casting.SOURCE_ID} STRING", f"{casting.LOADED_AT} TIMESTAMP"]
+
+
+def _std_table_ddl(extras: dict[str, Any]) -> str:
+    """What follows `CREATE TABLE std.<product>`: columns (with the history ones for scd2), partitioning,
+    properties."""
+    load, history = extras["load"], []
+    if load["type"] == "scd2":
+        types = {c["name"]: c["type"] for c in extras["columns"]}
+        version_type = types.get(loads.history_order(load), "TIMESTAMP")
+        history = [
+            f"{loads.VALID_FROM} {version_type}",
+            f"{loads.VALID_TO} {version_type}",
+            f"{loads.IS_CURRENT} BOOLEAN",
+        ]
+    partitioned = f"PARTITIONED BY ({', '.join(extras['partition_by'])})" if extras["partition_by"] else ""
+    properties = ", ".join(f"'{k}'='{v}'" for k, v in TABLE_PROPERTIES.items())
+    return (
+        f"({', '.join(_columns_ddl(extras, history))}) USING iceberg {partitioned} "
+        f"TBLPROPERTIES ({properties})"
+    )
+
+
+def append_changes(spark: SparkSession, table: str, records: DataFrame, raw_snapshot: int) -> int:
+    """Append the batch's versions to the change stream, once per raw snapshot; returns rows appended.
+
+    Called only after std was published. A raw snapshot the change stream already records (a repeated
+    or concurrent run of the same range) appends nothing.
+    """
+    if raw_snapshot in recorded_raw_snapshots(spark, table):
+        return 0
+    with recording_raw_snapshot(spark, raw_snapshot):
+        records.writeTo(table).append()
+    return records.count()
 
 
 def branch_summary(spark: SparkSession, table: str, branch: str) -> dict[str, str]:
@@ -121,11 +188,11 @@ def row_changes(summary: dict[str, str], load_type: str) -> dict[str, int]:
 
 def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_key: bytes) -> dict[str, Any]:
     """One incremental run; returns the outcome (counts, audits, whether it published)."""
-    table, load = extras["table"], extras["load"]
+    table, load, changes_table = extras["table"], extras["load"], extras.get("changes_table")
     phases: dict[str, float] = {}
     mark = _phase_clock(phases)
     evolved = ensure_std_tables(spark, extras)
-    done, current = raw_snapshots(spark, extras["raw_table"], table)
+    done, current = raw_snapshots(spark, extras["raw_table"], [t for t in (table, changes_table) if t])
     outcome: dict[str, Any] = {
         "raw_snapshot_from": done,
         "raw_snapshot_to": current,
@@ -134,6 +201,7 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         "changes": {"inserted": 0, "updated": 0, "deleted": 0},
         "partitions_touched": 0,
         "raw_rows_read": 0,
+        "changes_appended": 0,
         "lineage": None,
         "phase_seconds": phases,
     }
@@ -149,7 +217,10 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         # The latest complete load: the rows of the most recent landing.
         new = new.where(F.col("_ingested_at") == new.agg(F.max("_ingested_at")).collect()[0][0])
     good, bad = casting.typed(new, extras, pii_key)
-    batch = loads.batch_rows(good, load).persist()
+    # The change stream and the upsert batch come from the same cached records, so a version carries
+    # the same `_loaded_at` in both.
+    records = loads.distinct_records(good).persist() if changes_table else good
+    batch = loads.batch_rows(records, load).persist()
     rows, rejected = batch.count(), bad.count()
     outcome["raw_rows_read"] = new.count()
     mark("read_and_type")
@@ -164,12 +235,11 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
     spark.sql(f"ALTER TABLE {table} CREATE BRANCH IF NOT EXISTS {branch}")
     try:
         spark.conf.set("spark.wap.branch", branch)
-        spark.conf.set(f"spark.sql.iceberg.snapshot-property.{RAW_SNAPSHOT_PROPERTY}", str(current))
         try:
-            loads.write(spark, table, batch, load, [c["name"] for c in extras["columns"]])
+            with recording_raw_snapshot(spark, current):
+                loads.write(spark, table, batch, load, [c["name"] for c in extras["columns"]])
         finally:
             spark.conf.unset("spark.wap.branch")
-            spark.conf.unset(f"spark.sql.iceberg.snapshot-property.{RAW_SNAPSHOT_PROPERTY}")
         mark("write_branch")
         summary = branch_summary(spark, table, branch)
         results = audits.run_audits(spark, extras, branch, batch, rows, rejected)
@@ -178,6 +248,9 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         if passed:
             spark.sql(f"CALL spark_catalog.system.fast_forward('{table}', 'main', '{branch}')")
             mark("publish")
+            if changes_table:
+                outcome["changes_appended"] = append_changes(spark, changes_table, records, current)
+                mark("append_changes")
         outcome.update(
             rows=rows,
             rejected=rejected,
@@ -189,6 +262,8 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
     finally:
         spark.sql(f"ALTER TABLE {table} DROP BRANCH IF EXISTS {branch}")
         batch.unpersist()
+        if changes_table:
+            records.unpersist()
     return outcome
 
 
@@ -245,6 +320,9 @@ def materialization_metadata(spark: SparkSession, extras: dict[str, Any], outcom
         "iceberg_snapshot_id": {"type": "text", "raw_value": str(current_snapshot_id(spark, table))},
         "phase_seconds": {"type": "json", "raw_value": outcome["phase_seconds"]},
     }
+    if extras.get("changes_table"):
+        metadata["changes_table"] = {"type": "text", "raw_value": extras["changes_table"]}
+        metadata["changes_appended"] = {"type": "int", "raw_value": int(outcome["changes_appended"])}
     if outcome["lineage"]:
         metadata["dagster/column_lineage"] = outcome["lineage"]
     return metadata

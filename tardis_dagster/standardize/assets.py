@@ -2,7 +2,8 @@
 
 Each asset depends on its raw table and carries the blocking audits of write-audit-publish as
 asset checks (contract schema, key not null, key unique, reject share); a failed audit means the
-batch was not published.
+batch was not published. An upsert product's asset also writes its change stream
+`std.<product>__changes` (every version; the vault stages it), part of the same asset.
 
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
@@ -16,7 +17,7 @@ from tardis_dagster.factory.attributes import asset_attributes, table_key, table
 from tardis_dagster.factory.execution import by_tribe, each_selected_asset
 from tardis_dagster.resources.spark import SparkJobRunner
 from tardis_dagster.settings import get_settings, pii_key
-from tardis_dagster.spark_jobs.std.names import audit_names
+from tardis_dagster.spark_jobs.std.names import CHANGES_SUFFIX, audit_names, has_change_stream
 from tardis_dagster.specs import DataProduct
 
 LAYER = "std"
@@ -50,6 +51,7 @@ def standardize_extras(product: DataProduct) -> dict[str, object]:
         "source_kind": product.source.kind,
         "table": table_name(LAYER, product.name),
         "rejects_table": table_name(LAYER, f"{product.name}__rejects"),
+        "changes_table": changes_table(product),
         "columns": [
             {
                 "name": c.name,
@@ -66,10 +68,17 @@ def standardize_extras(product: DataProduct) -> dict[str, object]:
     }
 
 
+def changes_table(product: DataProduct) -> str | None:
+    """`std.<product>__changes`, every version of an upsert product (the vault stages it), else None."""
+    return table_name(LAYER, product.name + CHANGES_SUFFIX) if has_change_stream(product.load.type) else None
+
+
 def std_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `std/<product>`, downstream of `raw/<product>`."""
     attributes = asset_attributes(product, LAYER)
     attributes["metadata"]["rejects_table"] = table_name(LAYER, f"{product.name}__rejects")
+    if changes_table(product):
+        attributes["metadata"]["changes_table"] = changes_table(product)
     attributes["metadata"]["dagster/column_schema"] = dg.TableSchema(
         columns=[
             dg.TableColumn(

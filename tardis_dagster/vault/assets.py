@@ -2,7 +2,8 @@
 assets.
 
 A dbt source whose schema is `std` IS the standardized asset of the product with that table name
-(whatever the source's own name), so raw -> std -> stg -> hubs/links/satellites is one lineage graph,
+(whatever the source's own name; `<product>__changes`, an upsert product's change stream that staging
+reads, is written by the same asset), so raw -> std -> stg -> hubs/links/satellites is one lineage graph,
 and hand-written models (e.g. models/cost/) that declare such a source join it too. Owners, tags,
 groups and descriptions come from the `meta.tardis` block the generator writes from the specs;
 dbt tests become asset checks. The manifest is parsed by `dagster dev` (`prepare_if_dev`) or, for a
@@ -29,6 +30,7 @@ from dagster_dbt import (
 
 from tardis_dagster.factory.attributes import table_key, table_name
 from tardis_dagster.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.spark_jobs.std.names import std_table_of
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 STD_LAYER = "std"
@@ -53,11 +55,12 @@ class TardisDbtTranslator(DagsterDbtTranslator):
     are the standardized assets; ownership from the specs."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        """`std/<table>` for any source in schema std; `<schema>/<alias>` for models."""
+        """`std/<table>` for any source in schema std (`std/<product>` for its change stream);
+        `<schema>/<alias>` for models."""
         props = dbt_resource_props
         if props["resource_type"] == "source":
             table = props.get("identifier") or props["name"]
-            return table_key(props["schema"], table)
+            return table_key(props["schema"], std_table_of(table) if props["schema"] == STD_LAYER else table)
         if props["resource_type"] in ("model", "seed", "snapshot"):
             return table_key(props["schema"], props.get("alias") or props["name"])
         return super().get_asset_key(props)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from tardis_dagster.spark_jobs.std.names import CHANGES_SUFFIX, has_change_stream
 from tardis_dagster.specs import DataProduct, SpecCatalog
 from tardis_dagster.vault.model import (
     STAGING_LAYER,
@@ -144,24 +145,24 @@ def _meta(layer: str, owner: Owner, **extra: str) -> dict[str, Any]:
     return {"tardis": {"layer": layer, "tribe": owner.tribe, "squad": owner.squad, **extra}}
 
 
+def _source_config(p: DataProduct) -> dict[str, Any]:
+    owner = {"tribe": p.owner.tribe, "squad": p.owner.squad}
+    return {"meta": {"tardis": {"layer": "std", "product": p.name, **owner}}}
+
+
 def _sources(products: list[DataProduct]) -> dict[str, Any]:
-    tables = [
-        {
-            "name": p.name,
-            "description": p.description,
-            "config": {
-                "meta": {
-                    "tardis": {
-                        "layer": "std",
-                        "product": p.name,
-                        "tribe": p.owner.tribe,
-                        "squad": p.owner.squad,
-                    }
-                }
-            },
-        }
-        for p in products
-    ]
+    tables = []
+    for p in products:
+        tables.append({"name": p.name, "description": p.description, "config": _source_config(p)})
+        if has_change_stream(p.load.type):
+            # The same Dagster asset as std/<product> (the translator's rule): one graph.
+            description = (
+                f"Change stream of {p.name}: every version standardized, one row per source record "
+                "(the vault stages it)."
+            )
+            tables.append(
+                {"name": p.name + CHANGES_SUFFIX, "description": description, "config": _source_config(p)}
+            )
     return {
         "version": 2,
         "sources": [
@@ -191,12 +192,18 @@ def _staging_sql(staging: Staging) -> str:
     lines.append(f"{order} as record_order" if order else "cast(null as timestamp) as record_order")
     lines.append(f"'{product.name}' as record_source")
     body = ",\n    ".join(lines)
+    reads = (
+        f"-- From the change stream: every version, not only the latest per {', '.join(product.load.key)}.\n"
+        if staging.source_table != product.name
+        else ""
+    )
     return (
         HEADER
         + f"-- Staging of data product '{product.name}': "
         + "hash keys, hashdiffs, load_datetime, record_source.\n"
+        + reads
         + f"{{{{ config(materialized='view', schema='{STAGING_LAYER}', alias='{product.name}') }}}}\n\n"
-        + f"select\n    {body}\nfrom {{{{ source('std', '{product.name}') }}}}\n"
+        + f"select\n    {body}\nfrom {{{{ source('std', '{staging.source_table}') }}}}\n"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tardis_dagster.spark_jobs.std.names import CHANGES_SUFFIX, has_change_stream
 from tardis_dagster.specs import DataProduct, GlobalModel, Hub, Link, SpecCatalog
 from tardis_dagster.vault.hashing import hash_key_column, hashdiff_column, hashdiff_order
 
@@ -57,6 +58,16 @@ class Staging:
     def model_name(self) -> str:
         """The dbt model name (`stg_<product>`; the table is `stg.<product>`)."""
         return f"stg_{self.product.name}"
+
+    @property
+    def source_table(self) -> str:
+        """The std table staging reads: every version of each record, never only the latest.
+
+        An upsert product's change stream `<product>__changes` (its std table holds the latest version
+        of each key); any other product's std table (scd2 keeps every version, append every record).
+        """
+        name = self.product.name
+        return name + CHANGES_SUFFIX if has_change_stream(self.product.load.type) else name
 
     @property
     def record_order(self) -> str | None:

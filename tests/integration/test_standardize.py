@@ -194,6 +194,97 @@ def test_upsert_types_rejects_pii_late_versions_and_reruns(tmp_path: Path, spark
     assert _rows(spark, product) == before and spark.table(f"std.{product.name}").count() == 3
 
 
+def _changes(spark, product: DataProduct) -> list[tuple]:
+    """The change stream as (member_id, points, updated_at), in version order."""
+    return sorted(
+        (r["member_id"], r["points"], r["updated_at"])
+        for r in spark.table(f"std.{product.name}__changes").collect()
+    )
+
+
+def _rollback(spark, table: str, snapshot: int) -> None:
+    spark.sql(f"CALL spark_catalog.system.rollback_to_snapshot('{table}', {snapshot})")
+
+
+def test_upsert_change_stream_keeps_every_version_once(tmp_path: Path, spark) -> None:
+    product = _product(tmp_path, "upsert")
+    changes = f"std.{product.name}__changes"
+    t = {d: f"2026-11-0{d}T10:00:00Z" for d in range(1, 6)}
+    _land_raw(
+        spark,
+        product,
+        [
+            ("m1", "ada@example.com", "1", "1.00", t[1]),  # A
+            ("m1", "ada@example.com", "2", "1.00", t[2]),  # B
+            ("m1", "ada@example.com", "1", "1.00", t[3]),  # A again: A -> B -> A in one batch
+            ("m1", "ada@example.com", "1", "1.00", t[3]),  # exact duplicate of the same source row
+            ("m2", "bo@example.com", "5", "1.00", t[1]),
+            ("m3", "cy@example.com", "oops", "1.00", t[1]),  # rejected: not in the change stream
+        ],
+        "drop-1.csv",
+    )
+    first = _standardize(product)
+    assert first.success and _metadata(first)["changes_appended"] == 4
+    assert _metadata(first)["changes_table"] == changes
+    assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 1, "m2": 5}
+    batch_1 = [
+        ("m1", 1, _ts(t[1][:-1])),
+        ("m1", 1, _ts(t[3][:-1])),
+        ("m1", 2, _ts(t[2][:-1])),
+        ("m2", 5, _ts(t[1][:-1])),
+    ]
+    assert _changes(spark, product) == batch_1
+    stream = spark.table(changes)
+    assert {r["email"] for r in stream.collect()} == {_hmac("ada@example.com"), _hmac("bo@example.com")}
+    assert [f.name for f in stream.schema.fields][-2:] == ["_source_id", "_loaded_at"]
+    # The version std published is the change stream's row of that version, stamped alike.
+    (published,) = spark.table(f"std.{product.name}").where("member_id = 'm1'").collect()
+    (latest,) = stream.where(f"member_id = 'm1' and updated_at = '{t[3][:-1]}'").collect()
+    assert (published["_source_id"], published["_loaded_at"]) == (latest["_source_id"], latest["_loaded_at"])
+
+    # A rerun of the same raw snapshot range appends nothing.
+    after_first = _snapshot_of(spark, changes)
+    assert _standardize(product).success and _snapshot_of(spark, changes) == after_first
+
+    # A second batch: a newer version and a late older one (std keeps m2's newer row; the stream has both).
+    _land_raw(
+        spark,
+        product,
+        [("m1", "ada@example.com", "3", "1.00", t[4]), ("m2", "bo@example.com", "4", "1.00", "2026-10-01")],
+        "drop-2.csv",
+    )
+    std_before_2 = _snapshot(spark, product)
+    assert _standardize(product).success
+    assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 3, "m2": 5}
+    every_version = sorted([*batch_1, ("m1", 3, _ts(t[4][:-1])), ("m2", 4, datetime(2026, 10, 1))])
+    assert _changes(spark, product) == every_version
+
+    # Stopped after publishing std, before appending the change stream: the next run appends it, once.
+    _rollback(spark, changes, after_first)
+    assert _changes(spark, product) == batch_1
+    assert _standardize(product).success and _changes(spark, product) == every_version
+    # std re-read a range the change stream already records: nothing is appended twice.
+    _rollback(spark, f"std.{product.name}", std_before_2)
+    assert _standardize(product).success
+    assert _changes(spark, product) == every_version
+    assert {k: v[1] for k, v in _rows(spark, product).items()} == {"m1": 3, "m2": 5}
+
+    # A failed audit publishes neither std nor the change stream, retried or not.
+    before = _snapshot_of(spark, changes)
+    _land_raw(
+        spark,
+        product,
+        [("m1", "ada@example.com", "x", "1.00", t[5]), ("m4", "di@example.com", "y", "z", "bad")],
+        "drop-3.csv",
+    )
+    assert not _standardize(product).success and not _standardize(product).success
+    assert _snapshot_of(spark, changes) == before and _changes(spark, product) == every_version
+
+
+def _snapshot_of(spark, table: str) -> int:
+    return spark.sql(f"select snapshot_id from {table}.history order by made_current_at desc").first()[0]
+
+
 def test_append_does_not_duplicate_replays(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "append")
     row = ("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")

@@ -2,17 +2,25 @@
 
 One scenario project (two products feeding hub customer, a link customer_order, two satellites, two
 SQL products), loaded in four dbt invocations: a first batch, a second batch, the same second batch
-again (idempotence), and a third batch holding late-arriving rows. Every table is compared with its
-exact expected rows.
+again (idempotence), and a third batch holding late-arriving rows. Both products are upserts: each
+batch is written as standardization writes it, every version to the change stream
+`std.<product>__changes` (what staging reads) and the latest per key to `std.<product>` (what
+`{{ product() }}` reads). Every table is compared with its exact expected rows. A last test runs the
+standardize job itself on raw rows (A -> B -> A in one batch) and dbt on what it wrote.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.window import Window
 from vault_scenario import make_project, product_yaml, run_dbt, write_specs
 
+from tardis_dagster.spark_jobs.standardize import standardize
+from tardis_dagster.standardize.assets import standardize_extras
 from tardis_dagster.vault.hashing import business_key_hash
 
 pytestmark = pytest.mark.platform
@@ -111,6 +119,7 @@ BATCH_1 = {
         ("O1", " c1 ", "placed", T1, T1),  # same customer as C1 once trimmed and upper-cased
         ("O2", "C2", "placed", T1, T1),
         ("O3", None, "placed", T1, T1),  # no customer: an order hub row, no link
+        ("O4", "C9", "placed", T1, T1),  # a customer only orders knows: hub_customer gets it from orders
     ],
 }
 BATCH_2 = {
@@ -137,14 +146,26 @@ BATCH_3 = {
 
 
 def _load_std(spark, batch: dict[str, list[tuple]]) -> None:
+    """Write a batch as standardization does for an upsert: every version to the change stream, the
+    latest version of each key to std (a late older version does not replace a newer one)."""
     for table, rows in batch.items():
         df = spark.createDataFrame(
             [(*row[:3], row[3], f"{table}-{i}-{row[4].isoformat()}", row[4]) for i, row in enumerate(rows)],
             _STD_COLUMNS[table],
         )
-        df.writeTo(f"{STD}.{table}").append()
+        df.writeTo(f"{STD}.{table}__changes").append()
+        key = _KEYS[table]
+        latest = Window.partitionBy(key).orderBy(F.col("updated_at").desc(), F.col("_source_id").desc())
+        df.withColumn("_n", F.row_number().over(latest)).where("_n = 1").drop("_n").createOrReplaceTempView(
+            "vault_scenario_batch"
+        )
+        spark.sql(
+            f"merge into {STD}.{table} t using vault_scenario_batch s on t.{key} = s.{key} "
+            "when matched and s.updated_at > t.updated_at then update set * when not matched then insert *"
+        )
 
 
+_KEYS = {"accounts": "customer_id", "orders": "order_id"}
 _STD_COLUMNS = {
     "accounts": "customer_id string, city string, tier string, updated_at timestamp, "
     "_source_id string, _loaded_at timestamp",
@@ -153,16 +174,20 @@ _STD_COLUMNS = {
 }
 
 
-def _reset(spark) -> None:
-    for schema in (f"{PREFIX}std", f"{PREFIX}stg", VAULT, MART):
+def _drop_all(spark, schemas: list[str]) -> None:
+    """Empty the schemas (created if missing): drop every table and view in them."""
+    for schema in schemas:
         spark.sql(f"create namespace if not exists {schema}")
-        for row in spark.sql(f"show tables in {schema}").collect():
-            kind = (
-                "view" if row["tableName"] in ("accounts", "orders") and schema.endswith("stg") else "table"
-            )
-            spark.sql(f"drop {kind} if exists {schema}.{row['tableName']}")
+        for table in spark.catalog.listTables(schema):
+            kind = "view" if table.tableType == "VIEW" else "table"
+            spark.sql(f"drop {kind} if exists {schema}.{table.name}")
+
+
+def _reset(spark) -> None:
+    _drop_all(spark, [STD, f"{PREFIX}stg", VAULT, MART])
     for table, columns in _STD_COLUMNS.items():
         spark.sql(f"create table {STD}.{table} ({columns}) using iceberg")
+        spark.sql(f"create table {STD}.{table}__changes ({columns}) using iceberg")
 
 
 def _rows(spark, sql: str) -> list[tuple]:
@@ -248,16 +273,16 @@ def test_null_and_empty_business_keys_are_counted_by_a_warn_test(scenario) -> No
 
 def test_hub_fed_by_two_products_has_one_row_per_key(scenario) -> None:
     _, states = scenario
+    # C1 comes from both products (first by record_source at the same load_datetime); C9 only from orders.
     assert states["first"]["hub_customer"] == sorted(
         [
             (hk("C1"), "C1", T1, "accounts"),
             (hk("C2"), "C2", T1, "accounts"),
             (hk("C3"), "C3", T1, "accounts"),
+            (hk("C9"), "C9", T1, "orders"),
         ]
     )
-    assert states["first"]["hub_order"] == sorted(
-        [(hk("O1"), "O1", T1, "orders"), (hk("O2"), "O2", T1, "orders"), (hk("O3"), "O3", T1, "orders")]
-    )
+    assert states["first"]["hub_order"] == sorted([(hk(f"O{i}"), f"O{i}", T1, "orders") for i in range(1, 5)])
     # Repeated keys add nothing; a late new key is loaded with its own load_datetime.
     assert states["second"]["hub_customer"] == states["first"]["hub_customer"]
     assert states["late"]["hub_customer"] == sorted(
@@ -267,9 +292,13 @@ def test_hub_fed_by_two_products_has_one_row_per_key(scenario) -> None:
 
 def test_link_between_two_hubs(scenario) -> None:
     _, states = scenario
-    c1o1, c2o2, c3o2 = hk("C1", "O1"), hk("C2", "O2"), hk("C3", "O2")
+    c1o1, c2o2, c3o2, c9o4 = hk("C1", "O1"), hk("C2", "O2"), hk("C3", "O2"), hk("C9", "O4")
     assert states["first"]["link_customer_order"] == sorted(
-        [(c1o1, hk("C1"), hk("O1"), T1, "orders"), (c2o2, hk("C2"), hk("O2"), T1, "orders")]
+        [
+            (c1o1, hk("C1"), hk("O1"), T1, "orders"),
+            (c2o2, hk("C2"), hk("O2"), T1, "orders"),
+            (c9o4, hk("C9"), hk("O4"), T1, "orders"),
+        ]
     )
     assert states["second"]["link_customer_order"] == sorted(
         [*states["first"]["link_customer_order"], (c3o2, hk("C3"), hk("O2"), T2, "orders")]
@@ -281,6 +310,7 @@ def test_link_between_two_hubs(scenario) -> None:
             (c2o2, hk("O2"), T1, True, "orders"),
             (c2o2, hk("O2"), T2, False, "orders"),
             (c3o2, hk("O2"), T2, True, "orders"),
+            (c9o4, hk("O4"), T1, True, "orders"),
         ]
     )
 
@@ -295,7 +325,7 @@ def test_satellite_changes_duplicates_and_a_to_b_to_a(scenario) -> None:
         (hk("C2"), T1): ("silver", "Berlin"),
         (hk("C2"), LATE): ("silver", "Utrecht"),  # late row placed by its load_datetime
         (hk("C2"), T2): ("silver", "Hamburg"),
-        (hk("C3"), T1): ("bronze", "Paris"),  # three changes in one batch, in version order
+        (hk("C3"), T1): ("bronze", "Paris"),  # three changes in one batch (from the change stream), in order
         (hk("C3"), T1 + US): ("bronze", "Rome"),
         (hk("C3"), T1 + 2 * US): ("bronze", "Paris"),
         (hk("C4"), LATE): ("gold", "Oslo"),
@@ -306,7 +336,15 @@ def test_satellite_changes_duplicates_and_a_to_b_to_a(scenario) -> None:
         (hk("O1"), T2): "paid",  # the late 'placed' equals the row before it: not inserted
         (hk("O2"), T1): "placed",
         (hk("O3"), T1): "placed",
+        (hk("O4"), T1): "placed",
     }
+
+
+def test_staging_reads_the_change_stream_not_the_collapsed_upsert_table(scenario, spark) -> None:
+    # std.accounts holds C3's latest version only; its three versions reached the satellite (above)
+    # through std.accounts__changes.
+    assert spark.table(f"{STD}.accounts").where("customer_id = 'C3'").count() == 1
+    assert spark.table(f"{STD}.accounts__changes").where("customer_id = 'C3'").count() == 4
 
 
 def test_reruns_are_idempotent(scenario) -> None:
@@ -332,7 +370,57 @@ def test_pit_has_one_row_per_change(scenario) -> None:
 
 def test_sql_product_upserts_incrementally(scenario) -> None:
     runs, states = scenario
-    assert states["first"]["order_counts"] == [("C1", 1), ("C2", 1)]
-    assert states["second"]["order_counts"] == [("C1", 1), ("C2", 1), ("C3", 1)]
+    assert states["first"]["order_counts"] == [("C1", 1), ("C2", 1), ("C9", 1)]
+    # From std.orders (the latest version per order: O2 is now C3's); the upsert keeps C2's earlier row.
+    assert states["second"]["order_counts"] == [("C1", 1), ("C2", 1), ("C3", 1), ("C9", 1)]
     merge = runs["second"].executed_sql("order_counts").lower()
     assert "merge into" in merge and "customer_id" in merge.split("on", 1)[1], merge
+
+
+E2E = "vault_e2e_"
+
+
+def test_standardized_a_to_b_to_a_in_one_batch_reaches_the_satellite(spark, tmp_path) -> None:
+    """End to end: raw rows -> the standardize job (std and its change stream) -> dbt staging -> vault."""
+    catalog = write_specs(tmp_path / "specs", {"accounts": ACCOUNTS})
+    project = make_project(catalog, tmp_path / "project")
+    _drop_all(spark, [f"{E2E}{layer}" for layer in ("raw", "std", "stg", "vault")])
+    raw = f"{E2E}raw.accounts"
+    spark.sql(
+        f"create table {raw} (customer_id string, city string, tier string, updated_at string, "
+        "_source_file string, _ingested_at timestamp) using iceberg"
+    )
+    spark.sql(
+        f"insert into {raw} values "
+        "('C3', 'Paris', 'bronze', '2024-01-01T10:00:00Z', 'a.csv', current_timestamp()), "
+        "('C3', 'Rome', 'bronze', '2024-01-01T10:00:01Z', 'a.csv', current_timestamp()), "
+        "('C3', 'Rome', 'bronze', '2024-01-01T10:00:01Z', 'a.csv', current_timestamp()), "  # exact duplicate
+        "('C3', 'Paris', 'bronze', '2024-01-01T10:00:02Z', 'a.csv', current_timestamp()), "
+        "('C1', 'Oslo', 'gold', '2024-01-01T10:00:00Z', 'a.csv', current_timestamp())"
+    )
+    extras = standardize_extras(catalog.by_name("accounts"))
+    extras.update(
+        raw_table=raw,
+        **{name: f"{E2E}std.accounts{suffix}" for name, suffix in _STD_TABLES.items()},
+    )
+    outcome = standardize(spark, extras, uuid.uuid4().hex, b"scenario-key")
+    assert outcome["published"] and outcome["changes_appended"] == 4
+    assert spark.table(f"{E2E}std.accounts").count() == 2  # the upsert: the latest version per key
+
+    run = run_dbt(project, ["run"], E2E, tmp_path / "target")
+    assert run.returncode == 0, run.output[-4000:]
+    (loaded,) = spark.table(f"{E2E}std.accounts__changes").select("_loaded_at").distinct().collect()
+    at = loaded[0]
+    profile = {
+        (row[0], row[4]): (row[2], row[3])
+        for row in spark.table(f"{E2E}vault.sat_customer_profile").collect()
+    }
+    assert profile == {
+        (hk("C1"), at): ("gold", "Oslo"),
+        (hk("C3"), at): ("bronze", "Paris"),
+        (hk("C3"), at + US): ("bronze", "Rome"),
+        (hk("C3"), at + 2 * US): ("bronze", "Paris"),
+    }
+
+
+_STD_TABLES = {"table": "", "rejects_table": "__rejects", "changes_table": "__changes"}

@@ -24,12 +24,14 @@ def _parents(graph, key: str) -> set[str]:
 
 def test_one_graph_from_raw_to_the_vault(graph) -> None:
     assert _parents(graph, "std/order_events") == {"raw/order_events"}
+    # staging of the upsert order_events reads std.order_events__changes: still the std/order_events asset
     assert _parents(graph, "stg/order_events") == {"std/order_events"}
     assert _parents(graph, "vault/hub_order") == {"stg/order_events", "stg/deliveries", "stg/menu_selections"}
     assert _parents(graph, "vault/link_customer_order") == {"stg/order_events"}
     assert _parents(graph, "vault/esat_customer_order") == {"stg/order_events"}
     assert _parents(graph, "vault/sat_order_state") == {"stg/order_events"}
     assert _parents(graph, "vault/pit_order") == {"vault/sat_order_state"}
+    # {{ product('order_events') }} reads the published std.order_events
     assert _parents(graph, "mart/order_facts") == {"std/order_events", "std/deliveries"}
     # the std assets the dbt sources point at are the Spark-built ones, not stand-ins
     assert graph.get(dg.AssetKey(["std", "order_events"])).is_materializable
@@ -60,5 +62,13 @@ def test_dbt_tests_are_asset_checks(graph) -> None:
 def test_any_source_in_schema_std_is_the_std_asset() -> None:
     props = {"resource_type": "source", "schema": "std", "name": "aws_cur", "source_name": "cost_inputs"}
     assert TRANSLATOR.get_asset_key(props) == dg.AssetKey(["std", "aws_cur"])
+    # an upsert product's change stream (what its staging reads) is written by the same std asset
+    changes = {
+        "resource_type": "source",
+        "schema": "std",
+        "name": "order_events__changes",
+        "source_name": "std",
+    }
+    assert TRANSLATOR.get_asset_key(changes) == dg.AssetKey(["std", "order_events"])
     model = {"resource_type": "model", "schema": "vault", "alias": "hub_order", "name": "hub_order"}
     assert TRANSLATOR.get_asset_key(model) == dg.AssetKey(["vault", "hub_order"])

@@ -76,6 +76,27 @@ def test_staging_sql_has_hash_keys_hashdiff_in_sorted_order_and_load_columns(cat
     assert "qualify" not in sql.lower()
 
 
+def test_upsert_staging_reads_the_change_stream_and_scd2_and_append_read_std(catalog) -> None:
+    import yaml
+
+    files = render(catalog)
+    # order_events is an upsert: std holds the latest version per order, its change stream every one.
+    assert (
+        "from {{ source('std', 'order_events__changes') }}"
+        in files[MODELS_DIR / "staging" / "stg_order_events.sql"]
+    )
+    assert (
+        "from {{ source('std', 'customers') }}" in files[MODELS_DIR / "staging" / "stg_customers.sql"]
+    )  # scd2
+    assert (
+        "from {{ source('std', 'deliveries') }}" in files[MODELS_DIR / "staging" / "stg_deliveries.sql"]
+    )  # append
+    (std,) = yaml.safe_load(files[MODELS_DIR / "sources.yml"])["sources"]
+    tables = {t["name"]: t for t in std["tables"]}
+    assert {"order_events", "order_events__changes"} <= set(tables) and "customers__changes" not in tables
+    assert tables["order_events__changes"]["config"]["meta"]["tardis"]["product"] == "order_events"
+
+
 def test_link_order_follows_the_global_model_and_driving_key_follows_the_product_key(catalog) -> None:
     vault = build_vault(catalog)
     links = {link.link.name: link for link in vault.links}

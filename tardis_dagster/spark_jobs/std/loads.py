@@ -3,6 +3,7 @@
 - append: every source record once (MERGE on the source id, so a replayed record is not inserted again);
 - full: INSERT OVERWRITE with the latest complete load;
 - upsert: MERGE on the key, a row replaced only by a greater `version_by` (late older versions lose);
+  every version of the batch is also appended to the change stream (`standardize.append_changes`);
 - scd2: history per key; each version's `valid_from` is its `version_by` value, `valid_to` the next
   version's, `is_current` the last one. Out-of-order versions are placed by recomputing the history of
   the touched keys only, then merging the inserted versions and the closed intervals.
@@ -28,6 +29,12 @@ def history_order(load: dict[str, Any]) -> str:
     return load["version_by"] or LOADED_AT
 
 
+def distinct_records(good: DataFrame) -> DataFrame:
+    """One row per source record: a record delivered twice (same Kafka coordinates, same file row)
+    counts once. What an append table and an upsert's change stream hold of a batch."""
+    return good.dropDuplicates([SOURCE_ID])
+
+
 def batch_rows(good: DataFrame, load: dict[str, Any]) -> DataFrame:
     """The batch as the load type writes it: one row per key (upsert), per key and version (scd2),
     per source record (append, full)."""
@@ -37,7 +44,7 @@ def batch_rows(good: DataFrame, load: dict[str, Any]) -> DataFrame:
         return _first(good, key, [*order, F.col(SOURCE_ID).desc()])
     if load["type"] == "scd2":
         return _first(good, [*key, F.col(quote(history_order(load)))], [F.col(SOURCE_ID).desc()])
-    return good.dropDuplicates([SOURCE_ID])
+    return distinct_records(good)
 
 
 def _first(df: DataFrame, partition: list, order: list) -> DataFrame:
