@@ -41,8 +41,11 @@ def read_report_data(
     return dashboard.CostReportData(daily, products, queries, result, budget)
 
 
-def cost_report_asset(catalog: SpecCatalog, settings: Settings) -> dg.AssetsDefinition:
-    """The `cost/cost_report` asset, downstream of the dbt cost models."""
+def cost_report_asset(
+    catalog: SpecCatalog, settings: Settings, schema: str = COST_SCHEMA
+) -> dg.AssetsDefinition:
+    """The `cost/cost_report` asset, downstream of the dbt cost models (read from `schema`: tests
+    point it at cost tables of their own, as the dbt var `cost_schema` does for the models)."""
 
     @dg.asset(
         key=dg.AssetKey([COST_SCHEMA, "cost_report"]),
@@ -61,7 +64,7 @@ def cost_report_asset(catalog: SpecCatalog, settings: Settings) -> dg.AssetsDefi
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
-        data = read_report_data(spark, budget_path=settings.specs_dir / BUDGET_FILE)
+        data = read_report_data(spark, schema, budget_path=settings.specs_dir / BUDGET_FILE)
         written = dashboard.write_report(data, report_folder(settings))
         context.log.info(f"cost report written to {written['html']}")
         metadata: dict[str, object] = {
@@ -95,7 +98,12 @@ def telemetry_sensors(catalog: SpecCatalog, settings: Settings) -> list[dg.Senso
         run_id = context.dagster_run.run_id
         stats = context.instance.get_run_step_stats(run_id)
         records = telemetry.records_for_run(
-            run_id, stats, owners, compute_resource_id=compute, spark_ui_url=spark_ui
+            run_id,
+            stats,
+            owners,
+            compute_resource_id=compute,
+            spark_ui_url=spark_ui,
+            planned=telemetry.planned_assets(context.instance, run_id),  # a failed step served them too
         )
         path = telemetry.write_records(records, folder, run_id)
         return dg.SkipReason(f"telemetry of {len(records)} step(s) written to {path}")

@@ -122,11 +122,14 @@ def records_for_run(
     *,
     compute_resource_id: str,
     spark_ui_url: str | None = None,
+    planned: Mapping[str, list[str]] | None = None,
 ) -> list[TelemetryRecord]:
     """Telemetry records for one finished run from its step stats (`instance.get_run_step_stats`).
 
     `owners` maps an asset key path ("std/recipes") to (product, tribe, squad). A step that
-    materialized several assets is charged to the first; one without assets keeps its step key only.
+    materialized several assets is charged to the first; one that materialized none (it failed) to
+    the first asset it was planned to materialize (`planned`: step key -> asset key paths, see
+    `planned_assets`); one without either keeps its step key only.
     """
     records = []
     for stats in step_stats:
@@ -136,6 +139,7 @@ def records_for_run(
         ended = _time(stats.end_time) or datetime.now(UTC)
         events = [m.dagster_event for m in (stats.materialization_events or []) if m.dagster_event]
         assets = [e.asset_key.to_user_string() for e in events if e.asset_key is not None]
+        assets = assets or list((planned or {}).get(stats.step_key, []))
         asset = assets[0] if assets else None
         product, tribe, squad = owners.get(asset or "", (None, None, None))
         base = {
@@ -179,6 +183,19 @@ def records_for_run(
                 )
             )
     return records
+
+
+def planned_assets(instance: Any, run_id: str) -> dict[str, list[str]]:
+    """Step key -> the asset key paths it was planned to materialize (the run's planned events)."""
+    from dagster import DagsterEventType
+
+    planned: dict[str, list[str]] = defaultdict(list)
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    for record in records.records:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.step_key and event.asset_key is not None:
+            planned[event.step_key].append(event.asset_key.to_user_string())
+    return dict(planned)
 
 
 def write_records(records: list[TelemetryRecord], folder: Path, run_id: str) -> Path | None:

@@ -55,7 +55,15 @@ HAND_BILL: list[tuple[str, dict[str, Any], Decimal]] = [
     ("Credit", {"line_item_unblended_cost": Decimal("-50.00")}, Decimal("-50.00")),
     ("Refund", {"line_item_unblended_cost": Decimal("-5.00")}, Decimal("-5.00")),
 ]
-POOL_COST = Decimal("90.00")
+POOL_COST = Decimal("90.00")  # EMR pool whose steps report CPU-seconds only
+BLEND_POOL_COST = Decimal("40.00")  # a second pool whose steps report CPU- and memory-seconds
+CPU_WEIGHT = Decimal("0.5")  # dbt var compute_cpu_weight (default): weight of the CPU-second share
+# (product, tribe, squad, CPU-seconds, memory GB-seconds) of the two steps on the blend pool: the CPU
+# shares (1/4, 3/4) and the memory shares (9/10, 1/10) differ, so only the blend gives 23.00 / 17.00.
+BLEND_STEPS = [
+    ("customers", "consumer", "accounts", 100.0, 900.0),
+    ("deliveries", "operations", "logistics", 300.0, 100.0),
+]
 
 
 def _cur(n: int, item_type: str, resource: str | None = None, tags: dict | None = None, **cols) -> dict:
@@ -77,7 +85,28 @@ def _cur(n: int, item_type: str, resource: str | None = None, tags: dict | None 
     }
 
 
-def _telemetry(record: str, product: str, tribe: str, squad: str, cpu: float) -> dict:
+def _pool(n: int, resource: str, cost: Decimal) -> dict:
+    """A day of a shared compute pool (EMR application) on the bill."""
+    return _cur(
+        n,
+        "Usage",
+        resource=resource,
+        tags={"user_cost_pool": "shared_compute"},
+        identity_line_item_id=f"pool-{n:03d}",
+        line_item_product_code="ElasticMapReduce",
+        line_item_unblended_cost=cost,
+    )
+
+
+def _telemetry(
+    record: str,
+    product: str,
+    tribe: str,
+    squad: str,
+    cpu: float,
+    memory: float | None = None,  # None: not measured, the pool is split by CPU-seconds alone
+    resource: str = "emr-app-test",
+) -> dict:
     return {
         "record_id": record,
         "run_id": f"run-{product}",
@@ -87,13 +116,13 @@ def _telemetry(record: str, product: str, tribe: str, squad: str, cpu: float) ->
         "data_product": product,
         "tribe": tribe,
         "squad": squad,
-        "compute_resource_id": "emr-app-test",
+        "compute_resource_id": resource,
         "engine": "spark",
         "started_at": DAY,
         "ended_at": DAY,
         "duration_seconds": cpu / 4,
         "executor_cpu_seconds": cpu,
-        "memory_gb_seconds": None,  # not measured: the pool is split by CPU-seconds alone
+        "memory_gb_seconds": memory,
         "metrics_source": "test",
     }
 
@@ -101,20 +130,11 @@ def _telemetry(record: str, product: str, tribe: str, squad: str, cpu: float) ->
 @pytest.fixture(scope="module")
 def hand_tables(spark, cost_products, tmp_path_factory) -> str:
     cur = [_cur(n, item_type, **cols) for n, (item_type, cols, _) in enumerate(HAND_BILL)]
-    cur.append(
-        _cur(
-            99,
-            "Usage",
-            resource="emr-app-test",
-            tags={"user_cost_pool": "shared_compute"},
-            identity_line_item_id="pool-001",
-            line_item_product_code="ElasticMapReduce",
-            line_item_unblended_cost=POOL_COST,
-        )
-    )
+    cur += [_pool(98, "emr-app-test", POOL_COST), _pool(99, "emr-app-blend", BLEND_POOL_COST)]
     telemetry = [
         _telemetry("a", "order_events", "consumer", "checkout", 300.0),
         _telemetry("b", "recipes", "operations", "menu", 100.0),
+        *(_telemetry(f"blend-{p}", p, t, s, cpu, mem, "emr-app-blend") for p, t, s, cpu, mem in BLEND_STEPS),
     ]
     for name, rows in (
         ("aws_cur", cur),
@@ -139,7 +159,7 @@ def test_amortized_cost_follows_the_line_item_type_rules(spark, hand_tables) -> 
 def test_shared_compute_is_split_by_cpu_seconds(spark, hand_tables) -> None:
     rows = spark.sql(
         f"select data_product, cpu_seconds, effective_cost from {hand_tables}.cost_query "
-        "order by data_product"
+        "where compute_resource_id = 'emr-app-test'"
     ).collect()
     got = {r["data_product"]: (r["cpu_seconds"], r["effective_cost"]) for r in rows}
     assert got == {"order_events": (300.0, Decimal("67.5")), "recipes": (100.0, Decimal("22.5"))}
@@ -154,11 +174,36 @@ def test_shared_compute_is_split_by_cpu_seconds(spark, hand_tables) -> None:
     }
 
 
+def test_shared_compute_blends_cpu_and_memory_seconds(spark, hand_tables) -> None:
+    """Share = w * CPU-second share + (1 - w) * memory-second share (cost_allocation.sql), w = 0.5."""
+    cpu_total = sum(Decimal(cpu) for *_, cpu, _ in BLEND_STEPS)
+    memory_total = sum(Decimal(memory) for *_, memory in BLEND_STEPS)
+    expected = {
+        product: (
+            cpu,
+            memory,
+            BLEND_POOL_COST
+            * (CPU_WEIGHT * Decimal(cpu) / cpu_total + (1 - CPU_WEIGHT) * Decimal(memory) / memory_total),
+        )
+        for product, _, _, cpu, memory in BLEND_STEPS
+    }
+    assert {p: e for p, (_, _, e) in expected.items()} == {
+        "customers": Decimal("23"),
+        "deliveries": Decimal("17"),
+    }
+    rows = spark.sql(
+        f"select data_product, cpu_seconds, memory_gb_seconds, effective_cost from {hand_tables}.cost_query "
+        "where compute_resource_id = 'emr-app-blend'"
+    ).collect()
+    got = {r["data_product"]: (r["cpu_seconds"], r["memory_gb_seconds"], r["effective_cost"]) for r in rows}
+    assert got == expected
+
+
 def test_hand_bill_reconciles(spark, hand_tables) -> None:
     (row,) = spark.sql(f"select * from {hand_tables}.cost_reconciliation").collect()
-    expected = sum((e for _, _, e in HAND_BILL), Decimal(0)) + POOL_COST
+    expected = sum((e for _, _, e in HAND_BILL), Decimal(0)) + POOL_COST + BLEND_POOL_COST
     assert row["bill_effective_cost"] == expected
-    assert row["allocated_cost"] == POOL_COST  # the pool, handed to its two jobs
+    assert row["allocated_cost"] == POOL_COST + BLEND_POOL_COST  # the pools, handed to their jobs
     assert row["shared_cost"] == Decimal("-38.48")  # RI/SP unused, tax, credit, refund
     assert row["unallocated_cost"] == Decimal("23.60")  # untagged usage
     assert row["difference"] == 0

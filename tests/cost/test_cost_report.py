@@ -1,22 +1,64 @@
-"""The cost report: every section rendered from the modelled demo bill, HTML self-contained, PNG made."""
+"""The cost report: the `cost/cost_report` asset materialized on the modelled demo bill writes every
+section into the lake, HTML self-contained, PNG made, linked with Markdown headlines in its metadata."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from tardis_dagster.cost import dashboard
-from tardis_dagster.cost.assets import read_report_data
+from tardis_dagster.cost.assets import cost_report_asset, report_folder
+from tardis_dagster.settings import get_settings
 
 pytestmark = pytest.mark.platform
 
 
 @pytest.fixture(scope="module")
-def report(spark, demo_cost_tables, tmp_path_factory) -> dict:
-    data = read_report_data(spark, schema=demo_cost_tables)
-    return dashboard.write_report(data, tmp_path_factory.mktemp("cost_report"))
+def materialized(spark, catalog, demo_cost_tables, tmp_path_factory) -> tuple[Path, dg.AssetMaterialization]:
+    """The report asset materialized in a home of its own (its lake) on the demo cost tables."""
+    settings = dataclasses.replace(get_settings(), home=tmp_path_factory.mktemp("cost_report_home"))
+    result = dg.materialize([cost_report_asset(catalog, settings, schema=demo_cost_tables)])
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    assert event.asset_key == dg.AssetKey(["cost", "cost_report"])
+    return report_folder(settings), event.materialization
+
+
+@pytest.fixture(scope="module")
+def report(materialized) -> dict:
+    """What the materialization's metadata points at: the HTML, the PNG and the Markdown headlines."""
+    _, materialization = materialized
+    metadata = materialization.metadata
+    return {
+        "html": Path(metadata["report_path"].value),
+        "png": Path(metadata["png_path"].value),
+        "markdown": {k: v.value for k, v in metadata.items() if isinstance(v, dg.MarkdownMetadataValue)},
+    }
+
+
+def test_the_asset_writes_the_report_into_the_lake_and_links_it(
+    materialized, demo_cost_tables, spark
+) -> None:
+    folder, materialization = materialized
+    metadata = materialization.metadata
+    html, png = folder / "report.html", folder / "report.png"
+    assert folder.parts[-3:] == ("lake", "cost", "report") and html.is_file() and png.is_file()
+    assert metadata["report"] == dg.MetadataValue.url(html.as_uri())
+    assert metadata["report_path"] == dg.MetadataValue.path(str(html))
+    assert metadata["png_path"] == dg.MetadataValue.path(str(png))
+    (total,) = spark.sql(f"select sum(effective_cost) from {demo_cost_tables}.cost_daily").first()
+    assert metadata["total_cost_usd"].value == pytest.approx(float(total))
+    assert "trend" in metadata["forecast_method"].value
+    assert "forecast_backtest_mape" not in metadata  # two months of history: none held out, none claimed
+    for key in dashboard.SECTIONS:  # a headline per section: its summary line and a Markdown table
+        assert isinstance(metadata[key], dg.MarkdownMetadataValue), key
+        summary, table = metadata[key].value.split("\n\n", 1)
+        assert summary and table.splitlines()[1].startswith("|---|"), key
 
 
 def _embedded_specs(page: str) -> dict:
