@@ -34,6 +34,7 @@ class Settings:
     dagster_url: str
     dagster_home: Path  # the local Dagster instance (DAGSTER_HOME)
     kafka_max_offsets_per_trigger: int  # bounds one landing micro-batch, so a backlog lands in steps
+    kafka_min_partitions: int | None  # Spark tasks per landing batch at least; None: one per Kafka partition
     s3_endpoint: str | None  # an S3-compatible endpoint for local s3:// URIs; None means AWS itself
 
     @property
@@ -46,6 +47,18 @@ class Settings:
     schema_registry_url: str | None = None  # Confluent-compatible registry for `registry_subject` specs
     spark_ui_port: int = 4040  # the local Spark Connect server's UI (its REST API feeds telemetry)
     spark_ui_url: str | None = None  # where job metrics are read; production: EMR's UI / History Server
+
+
+def _kafka_min_partitions(deployment: str) -> int | None:
+    """TARDIS_KAFKA_MIN_PARTITIONS; locally two tasks per core of this machine (the Spark server's).
+
+    A topic with fewer partitions than cores (or 3 on 2) would leave cores idle while one task
+    finishes; split offset ranges keep every core busy. Production sizes it to its executors.
+    """
+    value = os.environ.get("TARDIS_KAFKA_MIN_PARTITIONS")
+    if value:
+        return int(value)
+    return 2 * (os.cpu_count() or 1) if deployment == "local" else None
 
 
 @cache
@@ -89,6 +102,7 @@ def get_settings() -> Settings:
         dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
         s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
         kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
+        kafka_min_partitions=_kafka_min_partitions(deployment),
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
         spark_ui_port=ui_port,

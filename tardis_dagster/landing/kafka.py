@@ -95,6 +95,7 @@ def landing_extras(product: DataProduct) -> dict[str, object]:
         "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
         "quarantine_threshold": kafka.quarantine_threshold,
         "max_offsets_per_trigger": get_settings().kafka_max_offsets_per_trigger,
+        "min_partitions": get_settings().kafka_min_partitions,
         **payload_schema(product),
     }
 

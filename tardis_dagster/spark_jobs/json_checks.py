@@ -16,6 +16,7 @@ from typing import Any
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.types import StringType, StructField, StructType
 
 CORRUPT = "_corrupt_record"
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated"}
@@ -35,6 +36,12 @@ _SCALAR = _ANNOTATIONS | {
 }
 _SCALAR_TYPES = {"string", "integer", "number", "boolean", "null"}
 _FORMATS = {"date-time", "date", "email"}
+_TEMPORAL = {"date-time": "TIMESTAMP", "date": "DATE"}
+# RFC 3339 shapes; the cast then rejects impossible values (a 30 February, hour 25).
+_TEMPORAL_PATTERNS = {
+    "TIMESTAMP": r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+    "DATE": r"^\d{4}-\d{2}-\d{2}$",
+}
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
 _NON_STRING_STARTS = [*"-0123456789", "{", "["]
 
@@ -63,13 +70,54 @@ def _sql_literal(value: Any) -> Column:
     return F.lit(value)
 
 
+def temporal_properties(schema: dict[str, Any]) -> dict[str, str]:
+    """The date and date-time properties of a flat schema, with the Spark type each is cast to.
+
+    They are parsed as STRING and cast afterwards: Spark's JSON reader would read a bare number into
+    a TIMESTAMP or DATE field as epoch time, while a string that is no valid date is plainly visible.
+    """
+    return {
+        name: _TEMPORAL[node["format"]]
+        for name, node in schema.get("properties", {}).items()
+        if isinstance(node, dict)
+        and node.get("format") in _TEMPORAL
+        and _types(node) - {"null"} == {"string"}
+    }
+
+
+def parse_type(schema: dict[str, Any], payload: StructType) -> StructType:
+    """What `from_json` parses into: the payload with temporal properties as STRING, plus `CORRUPT`."""
+    temporal = temporal_properties(schema)
+    fields = [StructField(f.name, StringType()) if f.name in temporal else f for f in payload.fields]
+    return StructType([*fields, StructField(CORRUPT, StringType())])
+
+
+def typed_payload(schema: dict[str, Any], parsed: str, payload: StructType) -> Column:
+    """The payload struct from the parsed one (the column named `parsed`): temporal strings cast."""
+    temporal = temporal_properties(schema)
+    column = F.col(parsed)
+
+    def typed(name: str) -> Column:
+        if name not in temporal:
+            return column[name]
+        kind = temporal[name]
+        cast = F.expr(f"try_cast({_quote(parsed)}.{_quote(name)} AS {kind})")
+        return F.when(column[name].rlike(_TEMPORAL_PATTERNS[kind]), cast)
+
+    return F.struct(*[typed(f.name).alias(f.name) for f in payload.fields])
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def native_checks(
-    schema: dict[str, Any], value: Column, parsed: Column, keys: Column
+    schema: dict[str, Any], value: Column, parsed: Column, keys: Column, typed: Column
 ) -> list[tuple[Column, str]] | None:
     """(violation condition, reason) pairs for `schema`, or None when it needs the jsonschema package.
 
-    `value` is the raw JSON text, `parsed` the `from_json` struct that includes `_corrupt_record`,
-    `keys` the record's top-level keys (`keys_of`). Pass `parsed` and `keys` as columns computed
+    `value` is the raw JSON text, `parsed` the `from_json` struct of `parse_type`, `keys` the
+    record's top-level keys (`keys_of`), `typed` the `typed_payload`. Pass them as columns computed
     once beforehand: every check reads them, and parsing JSON is the expensive part.
     """
     if not supported(schema):
@@ -82,26 +130,28 @@ def native_checks(
         ),
     ]
     properties: dict[str, dict[str, Any]] = schema["properties"]
-    # Spark reads any JSON scalar into a STRING field as its text, and a bare number into a TIMESTAMP
-    # or DATE field as epoch time, so those type errors are only visible in the raw text. Scanning
-    # the text is costly: for plain strings it is done only where the text could be another type
-    # (starts like a number, {, [, or is true/false); date and date-time fields always need it.
-    strings = [name for name, node in properties.items() if _types(node) - {"null"} == {"string"}]
-    if strings:
-        keys_pattern = "|".join(re.escape(name) for name in strings)
-        suspicious = F.lit(False)
-        for name in strings:
-            if properties[name].get("format") in ("date", "date-time"):
-                suspicious = F.lit(True)
-                break
-            field = parsed[name]
-            suspicious = (
-                suspicious | F.substring(field, 1, 1).isin(*_NON_STRING_STARTS) | field.isin("true", "false")
+    temporal = temporal_properties(schema)
+    # Spark reads any JSON scalar, object or array into a STRING field as its text, so a string
+    # property holding another type is only visible in the raw text. Scanning the text is costly:
+    # it is done per property, and only where the parsed text could be another type (it starts like
+    # a number, {, [, or is true/false). A temporal property holding another type fails its cast.
+    for name, node in properties.items():
+        if _types(node) - {"null"} != {"string"}:
+            continue
+        field = parsed[name]
+        if name in temporal:
+            checks.append(
+                (field.isNotNull() & typed[name].isNull(), f"$.{name}: is not a '{node['format']}'")
             )
+            continue
+        # coalesce: an absent property gives a null guard, and `null AND x` still evaluates x.
+        suspicious = F.coalesce(
+            F.substring(field, 1, 1).isin(*_NON_STRING_STARTS) | field.isin("true", "false"), F.lit(False)
+        )
         checks.append(
             (
-                suspicious & value.rlike(rf'(?<!\\)"({keys_pattern})"\s*:\s*[^"\sn]'),
-                f"a property of type string holds another type ({', '.join(strings)})",
+                suspicious & value.rlike(rf'(?<!\\)"{re.escape(name)}"\s*:\s*[^"\sn]'),
+                f"$.{name}: is not of type 'string'",
             )
         )
     if schema.get("additionalProperties") is False:
@@ -165,10 +215,11 @@ def keys_of(value: Column) -> Column:
 def violations(checks: list[tuple[Column, str]]) -> Column:
     """Every failing check's reason joined by '; ', or null when the record is valid.
 
-    `concat_ws` evaluates all its arguments and skips nulls; unlike a CASE chain (which Spark
-    evaluates branch by branch), that lets Spark parse the JSON once per record for all checks.
+    `concat_ws` evaluates all its arguments and skips nulls, so one record lists every failure.
     """
     reasons = F.concat_ws(
         "; ", *[F.when(F.coalesce(condition, F.lit(False)), F.lit(text)) for condition, text in checks]
     )
+    # Each condition appears once: a condition written twice would be evaluated eagerly as a common
+    # subexpression, defeating the guards that keep the raw-text scans off most records.
     return F.when(reasons != "", reasons)

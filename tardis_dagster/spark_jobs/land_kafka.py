@@ -112,19 +112,26 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
     if fmt == "json":
         schema = json.loads(extras["schema_text"])
         text = F.col("value").cast("string")
+        if not json_checks.supported(schema):
+            # Beyond flat event schemas: validated by the jsonschema package, row by row.
+            options = {"mode": "PERMISSIVE"}
+            error = _json_error_udf(extras["schema_text"])(F.col("value"))
+            payload = F.from_json(text, ddl, options)
+            return df.withColumn("_error", error).withColumn(
+                "payload", F.when(F.col("_error").isNull(), payload)
+            )
+        payload_type = parse_payload_schema(df.sparkSession, ddl)
         options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
-        df = df.withColumn("_parsed", F.from_json(text, f"{ddl}, `{json_checks.CORRUPT}` STRING", options))
-        df = df.withColumn("_keys", json_checks.keys_of(text))
-        checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"))
-        # Flat schemas are validated by Spark itself; others by the jsonschema package, row by row.
-        error = (
-            json_checks.violations(checks)
-            if checks is not None
-            else _json_error_udf(extras["schema_text"])(F.col("value"))
+        df = df.withColumn(
+            "_parsed", F.from_json(text, json_checks.parse_type(schema, payload_type), options)
         )
-        df = df.withColumn("_error", error)
-        payload = F.col("_parsed").dropFields(json_checks.CORRUPT)
-        return df.withColumn("payload", F.when(F.col("_error").isNull(), payload)).drop("_parsed", "_keys")
+        df = df.withColumn("_keys", json_checks.keys_of(text))
+        df = df.withColumn("_typed", json_checks.typed_payload(schema, "_parsed", payload_type))
+        checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"), F.col("_typed"))
+        assert checks is not None
+        df = df.withColumn("_error", json_checks.violations(checks))
+        payload = F.when(F.col("_error").isNull(), F.col("_typed"))
+        return df.withColumn("payload", payload).drop("_parsed", "_keys", "_typed")
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 
@@ -361,6 +368,8 @@ def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigge
     )
     if extras.get("max_offsets_per_trigger"):
         reader = reader.option("maxOffsetsPerTrigger", str(extras["max_offsets_per_trigger"]))
+    if extras.get("min_partitions"):
+        reader = reader.option("minPartitions", str(extras["min_partitions"]))
     for key, value in (extras.get("kafka_options") or {}).items():
         reader = reader.option(f"kafka.{key}", value)
     return (

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
-from pyspark.sql import functions as F  # noqa: N812
 
 from tardis_dagster.formats import jsonschema as json_format
 from tardis_dagster.formats import spark_types
 from tardis_dagster.settings import PROJECT_ROOT
-from tardis_dagster.spark_jobs import json_checks
+from tardis_dagster.spark_jobs import json_checks, land_kafka
 
 pytestmark = pytest.mark.platform
 
@@ -38,6 +38,9 @@ CASES = [
     {**GOOD, "customer_email": "not-an-email"},
     {**GOOD, "delivery_address": 12345},
     {**GOOD, "placed_at": 12345},
+    {**GOOD, "updated_at": "2026-02-30T10:00:00Z"},
+    {**GOOD, "placed_at": "2026-11-01T12:00:00+02:00"},
+    {**GOOD, "status": True},
     {**GOOD, "delivery_address": 'a "quoted" \\"customer_id\\": 5 text'},
 ]
 NOT_JSON = [b"\x00\x01garbage", b'{"order_id": "cut', b"[1, 2]"]
@@ -46,20 +49,28 @@ NOT_JSON = [b"\x00\x01garbage", b'{"order_id": "cut', b"[1, 2]"]
 def test_native_checks_match_the_jsonschema_package(spark) -> None:
     schema = json_format.load(PROJECT_ROOT / "product_specs/consumer/schemas/order.json")
     assert json_checks.supported(schema)
-    ddl = spark_types.json_schema_to_spark_ddl(schema)
+    extras = {
+        "format": "json",
+        "schema_text": json.dumps(schema),
+        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
+    }
     values = [json.dumps(c).encode() for c in CASES] + NOT_JSON
-    df = spark.createDataFrame([(v,) for v in values], "value binary")
-    text = F.col("value").cast("string")
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
-    df = df.withColumn("_parsed", F.from_json(text, f"{ddl}, `{json_checks.CORRUPT}` STRING", options))
-    df = df.withColumn("_keys", json_checks.keys_of(text))
-    checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"))
-    assert checks is not None
-    reasons = [r[0] for r in df.select(json_checks.violations(checks)).collect()]
+    df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "i int, value binary")
+    rows = land_kafka.decode(df, extras).orderBy("i").collect()
+    reasons = [r["_error"] for r in rows]
     expected_invalid = [bool(json_format.validate(schema, c)) for c in CASES] + [True] * len(NOT_JSON)
     assert [r is not None for r in reasons] == expected_invalid
     assert reasons[0] is None and reasons[1] is None
     assert "status" in reasons[3] and "customer_id" in reasons[4]
+    assert (
+        "$.delivery_address: is not of type 'string'"
+        in reasons[CASES.index({**GOOD, "delivery_address": 12345})]
+    )
+    assert "$.placed_at: is not a 'date-time'" in reasons[CASES.index({**GOOD, "placed_at": 12345})]
+    # Valid records carry the typed payload (date-times as UTC timestamps); invalid ones none.
+    good = rows[0]["payload"]
+    assert good["placed_at"] == datetime(2026, 11, 1, 10, 0) and good["box_size"] == 2
+    assert all(r["payload"] is None for r, bad in zip(rows, expected_invalid, strict=True) if bad)
 
 
 def test_schemas_beyond_flat_events_fall_back_to_the_package() -> None:
