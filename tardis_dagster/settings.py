@@ -50,15 +50,17 @@ class Settings:
 
 
 def _kafka_min_partitions(deployment: str) -> int | None:
-    """TARDIS_KAFKA_MIN_PARTITIONS; locally two tasks per core of this machine (the Spark server's).
+    """TARDIS_KAFKA_MIN_PARTITIONS; locally four tasks per core of this machine (the Spark server's).
 
     A topic with fewer partitions than cores (or 3 on 2) would leave cores idle while one task
-    finishes; split offset ranges keep every core busy. Production sizes it to its executors.
+    finishes; split offset ranges keep every core busy. Spark splits each Kafka partition into
+    round(its share x minPartitions) ranges, so a small multiple of the cores would not split 3
+    partitions at all. Production sizes it to its executors.
     """
     value = os.environ.get("TARDIS_KAFKA_MIN_PARTITIONS")
     if value:
         return int(value)
-    return 2 * (os.cpu_count() or 1) if deployment == "local" else None
+    return 4 * (os.cpu_count() or 1) if deployment == "local" else None
 
 
 @cache

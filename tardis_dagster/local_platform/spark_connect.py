@@ -9,6 +9,7 @@ from pathlib import Path
 from tardis_dagster.local_platform import jars
 from tardis_dagster.local_platform.service import LocalService
 from tardis_dagster.settings import get_settings
+from tardis_dagster.spark_jobs import HUGE_METHODS_JIT
 
 
 def pyspark_home() -> Path:
@@ -49,7 +50,7 @@ def server_confs(
         "spark.hadoop.datanucleus.connectionPoolingType": "HikariCP",
         # The embedded Derby metastore has no Hive lock tables; commits all go through this one JVM.
         "spark.hadoop.iceberg.engine.hive.lock-enabled": "false",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore}",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore} {HUGE_METHODS_JIT}",
         # s3:// URIs read through S3A, as EMR's s3:// does; endpoints/credentials come per session.
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         # The UI's REST API gives each job's CPU time and bytes to the platform telemetry (cost/).

@@ -16,7 +16,7 @@ import dagster as dg
 from pydantic import Field
 
 from tardis_dagster import spark_jobs
-from tardis_dagster.spark_jobs import JOB_TAG_ENV
+from tardis_dagster.spark_jobs import HUGE_METHODS_JIT, JOB_TAG_ENV
 
 
 class SparkJobRunner(dg.ConfigurableResource):
@@ -87,8 +87,13 @@ class SparkJobRunner(dg.ConfigurableResource):
                 "mode=emr_serverless needs emr_application_id, emr_execution_role_arn and emr_jobs_uri"
             )
         prefix = self.emr_jobs_uri.rstrip("/")
-        # The package zip lets a script import its siblings (spark_jobs.common) on the cluster.
-        submit = f"--py-files {prefix}/spark_jobs.zip {self.emr_spark_submit_parameters}".strip()
+        # The package zip lets a script import its siblings (spark_jobs.common) on the cluster. The
+        # JIT flag as on the local server (local_platform/spark_connect.py); the user's own
+        # parameters come last, so an extraJavaOptions of theirs wins.
+        jit = " ".join(
+            f"--conf spark.{role}.extraJavaOptions={HUGE_METHODS_JIT}" for role in ("driver", "executor")
+        )
+        submit = f"--py-files {prefix}/spark_jobs.zip {jit} {self.emr_spark_submit_parameters}".strip()
         return {
             "applicationId": self.emr_application_id,
             "executionRoleArn": self.emr_execution_role_arn,

@@ -129,7 +129,7 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
         df = df.withColumn("_typed", json_checks.typed_payload(schema, "_parsed", payload_type))
         checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"), F.col("_typed"))
         assert checks is not None
-        df = df.withColumn("_error", json_checks.violations(checks))
+        df = json_checks.with_violations(df, checks, "_error")
         payload = F.when(F.col("_error").isNull(), F.col("_typed"))
         return df.withColumn("payload", payload).drop("_parsed", "_keys", "_typed")
     if fmt == "avro":

@@ -24,6 +24,7 @@ def test_emr_serverless_job_run_points_at_the_same_script_with_the_package_zip()
     assert submit["entryPoint"] == "s3://tardis-artifacts/jobs/land_files.py"
     assert submit["sparkSubmitParameters"].startswith("--py-files s3://tardis-artifacts/jobs/spark_jobs.zip")
     assert "spark.sql.catalog.glue" in submit["sparkSubmitParameters"]
+    assert "spark.executor.extraJavaOptions=-XX:-DontCompileHugeMethods" in submit["sparkSubmitParameters"]
 
 
 def test_emr_mode_without_its_settings_is_a_clear_error() -> None:
