@@ -174,14 +174,13 @@ def branch_summary(spark: SparkSession, table: str, branch: str) -> dict[str, st
     return dict(rows[0][0]) if rows else {}
 
 
-def row_changes(summary: dict[str, str], load_type: str) -> dict[str, int]:
-    """Rows inserted, updated and deleted by the batch's commit, from its snapshot summary.
+def row_changes(summary: dict[str, str]) -> dict[str, int]:
+    """Rows inserted, updated and deleted by an append, upsert or scd2 commit, from its snapshot summary
+    (a full load's are counted by `loads.full_changes`).
 
     Merge-on-read: an updated row is a position delete plus an added row.
     """
     added = int(summary.get("added-records", 0))
-    if load_type == "full":
-        return {"inserted": added, "updated": 0, "deleted": int(summary.get("deleted-records", 0))}
     updated = int(summary.get("added-position-deletes", 0))
     return {"inserted": added - updated, "updated": updated, "deleted": 0}
 
@@ -211,6 +210,11 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
     # Checkpointed: the increment is read once, and Spark 4.1 cannot plan an incremental Iceberg scan
     # inside MERGE ("No plan for TableReference").
     new = read_new_raw(spark, extras["raw_table"], done, current).localCheckpoint()
+    if new.isEmpty():
+        # Only raw snapshots that add no rows (an empty file or batch): nothing to publish. A commit would
+        # be a new snapshot of an unchanged table, and a full load would replace the table with nothing.
+        outcome.update(rows=0, rejected=0, audits=audits.nothing_new(load), published=True, nothing_new=True)
+        return outcome
     extras = casting.resolve_sources(new.schema, extras)
     outcome["lineage"] = casting.column_lineage(extras, ["raw", extras["product"]])
     if load["type"] == "full":
@@ -245,6 +249,10 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
         results = audits.run_audits(spark, extras, branch, batch, rows, rejected)
         mark("audit")
         passed = all(a["passed"] for a in results)
+        changes = row_changes(summary)
+        if passed and load["type"] == "full":
+            # Before publishing: `main` still holds the load being replaced.
+            changes = loads.full_changes(spark, table, branch, [c["name"] for c in extras["columns"]], load)
         if passed:
             spark.sql(f"CALL spark_catalog.system.fast_forward('{table}', 'main', '{branch}')")
             mark("publish")
@@ -256,7 +264,7 @@ def standardize(spark: SparkSession, extras: dict[str, Any], run_id: str, pii_ke
             rejected=rejected,
             audits=results,
             published=passed,
-            changes=row_changes(summary, load["type"]),
+            changes=changes,
             partitions_touched=int(summary.get("changed-partition-count", 0)),
         )
     finally:

@@ -89,6 +89,6 @@ def _key_unique(
 
 
 def nothing_new(load: dict[str, Any]) -> list[Audit]:
-    """The audits of a run with no new raw data: the published table is unchanged, so all pass."""
-    detail = "no raw data since the last run: the published table is unchanged"
+    """The audits of a run with no new raw rows: the published table is unchanged, so all pass."""
+    detail = "no new raw rows since the last run: the published table is unchanged"
     return [{"name": name, "passed": True, "detail": detail} for name in audit_names(load)]
