@@ -5,8 +5,9 @@ with `properties`, `required`, `additionalProperties: false`, and on scalar prop
 `enum`, `const`, `minimum`/`maximum` (and exclusive forms), `minLength`/`maxLength`, `pattern` and
 the formats `date-time`, `date` and `email`. Types are checked by parsing with `from_json` into the
 schema's Spark types (`parse_type`: date and date-time properties as text, then checked for their
-RFC 3339 shape and cast by `typed_payload`). For anything else (`oneOf`, nested constraints, `$ref`...) `native_checks`
-returns None and the caller validates with the `jsonschema` package in a Python UDF instead.
+RFC 3339 shape and cast by `typed_payload`). For anything else (`oneOf`, nested constraints,
+`$ref`...) `native_checks` returns None and the caller validates with the `jsonschema` package in a
+Python UDF instead.
 """
 
 from __future__ import annotations
