@@ -1,13 +1,13 @@
 """JSON Schema validation as Spark column expressions, so valid records never leave the JVM.
 
 Covers the keywords of flat event schemas (the common case for Kafka topics): a top-level object
-with `properties`, `required`, `additionalProperties: false`, and on scalar properties `type`,
-`enum`, `const`, `minimum`/`maximum` (and exclusive forms), `minLength`/`maxLength`, `pattern` and
-the formats `date-time`, `date` and `email`. Types are checked by parsing with `from_json` into the
-schema's Spark types (`parse_type`: date and date-time properties as text, then checked for their
-RFC 3339 shape and cast by `typed_payload`). For anything else (`oneOf`, nested constraints,
-`$ref`...) `native_checks` returns None and the caller validates with the `jsonschema` package in a
-Python UDF instead.
+with `properties`, `required`, `additionalProperties: false`, and on scalar properties one `type`
+(or one and null), `enum`, `const`, `minimum`/`maximum` (and exclusive forms), `minLength`/
+`maxLength`, `pattern` and the formats `date-time`, `date` and `email`. Types are checked by
+parsing with `from_json` into the schema's Spark types (`parse_type`: date and date-time
+properties as text, then checked for their RFC 3339 shape and cast by `typed_payload`). For
+anything else (several types, `oneOf`, nested constraints, `$ref`...) `native_checks` returns None
+and the caller validates with the `jsonschema` package in a Python UDF instead.
 """
 
 from __future__ import annotations
@@ -63,7 +63,12 @@ def supported(schema: dict[str, Any]) -> bool:
         if not isinstance(node, dict) or set(node) - _SCALAR:
             return False
         kinds = _types(node)
-        if not kinds or kinds - _SCALAR_TYPES or node.get("format", "date-time") not in _FORMATS:
+        # One type besides null: several (string or integer) are parsed as text, which takes any value.
+        if (
+            len(kinds - {"null"}) != 1
+            or kinds - _SCALAR_TYPES
+            or node.get("format", "date-time") not in _FORMATS
+        ):
             return False
     return True
 

@@ -73,7 +73,93 @@ def test_native_checks_match_the_jsonschema_package(spark) -> None:
     assert all(r["payload"] is None for r, bad in zip(rows, expected_invalid, strict=True) if bad)
 
 
+# Records whose verdict the fast path must not get wrong: nulls, unknown keys, text that looks
+# like a key, keys in another case. Each is sent compact, as json.dumps writes it, and indented.
+EDGE_CASES = [
+    {**GOOD, "box_size": None},
+    {**GOOD, "unexpected": None},
+    {**GOOD, "coupon_code": None},
+    {**GOOD, "coupon_code": None, "subscription_id": None},
+    {**GOOD, "coupon_code": None, "unexpected": None},
+    {**GOOD, "coupon_code": None, "box_size": None},
+    {**GOOD, "delivery_address": ',"coupon_code":null'},
+    {**GOOD, "delivery_address": 'a ":" b'},
+    {**GOOD, "delivery_address": "annulled"},
+    {**GOOD, "delivery_address": 'say "hi" now'},
+    {**GOOD, "Order_ID": "ord-2"},
+    {("ORDER_ID" if k == "order_id" else k): v for k, v in GOOD.items()},
+]
+RAW_CASES = [
+    # a key followed by whitespace before its colon; a key given twice (the last one counts)
+    b'{"order_id" : "ord-1", "customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z"}',
+    b'{"order_id":"ord-1","order_id":"ord-1","customer_id":"cus-1","status":"placed",'
+    b'"placed_at":"2026-11-01T10:00:00Z","updated_at":"2026-11-01T10:00:00Z"}',
+    b'{"order_id":"ord-1","customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z","other\\\\":1}',
+    # a key ending in `"coupon_code` given null; a nullable key given null inside an unknown object
+    b'{"order_id":"ord-1","customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z","x\\"coupon_code":null}',
+    b'{"order_id":"ord-1","customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z","extra":{"coupon_code":null}}',
+    b'{"order_id":"ord-1","customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z","delivery_address":{"coupon_code":null}}',
+    # keys written `"k" :` (one unknown), and a `":` inside a string that would make up the count
+    b'{"order_id":"ord-1","customer_id":"cus-1","status":"placed","placed_at":"2026-11-01T10:00:00Z",'
+    b'"updated_at":"2026-11-01T10:00:00Z","delivery_address" :"x\\":","extra" :1}',
+]
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["additional-properties-false", "open"])
+def test_validation_agrees_with_the_package_on_every_encoding_and_edge_case(spark, closed: bool) -> None:
+    schema = json_format.load(PROJECT_ROOT / "product_specs/consumer/schemas/order.json")
+    if not closed:
+        del schema["additionalProperties"]
+    extras = {
+        "format": "json",
+        "schema_text": json.dumps(schema),
+        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
+    }
+    values: list[bytes] = []
+    for case in CASES + EDGE_CASES:
+        values.append(json.dumps(case, separators=(",", ":")).encode())
+        values.append(json.dumps(case).encode())
+        values.append(json.dumps(case, indent=2).encode())
+    values += RAW_CASES
+    df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "i int, value binary")
+    rows = land_kafka.decode(df, extras).orderBy("i").collect()
+    verdicts = [r["_error"] is not None for r in rows]
+    expected = [bool(json_format.validate(schema, json.loads(v))) for v in values]
+    assert verdicts == expected, [
+        (v.decode(), r["_error"])
+        for v, r, e in zip(values, rows, expected, strict=True)
+        if (r["_error"] is not None) != e
+    ]
+    assert sum(expected) >= len(values) // 3  # the cases hold plenty of invalid records
+
+
 def test_schemas_beyond_flat_events_fall_back_to_the_package() -> None:
     nested = {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"minimum": 1}}}}}
     assert not json_checks.supported(nested)
     assert not json_checks.supported({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}})
+    # Several types are parsed as text, which would take an object or an array: the package decides.
+    assert not json_checks.supported({"type": "object", "properties": {"a": {"type": ["string", "integer"]}}})
+
+
+def test_a_property_of_several_types_refuses_an_object(spark) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": ["string", "integer"]}, "b": {"type": "string"}},
+        "required": ["b"],
+    }
+    extras = {
+        "format": "json",
+        "schema_text": json.dumps(schema),
+        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
+    }
+    cases = [{"a": "x", "b": "y"}, {"a": 5, "b": "y"}, {"a": {"k": 1}, "b": "y"}, {"a": [1], "b": "y"}]
+    df = spark.createDataFrame(
+        [(i, json.dumps(c).encode()) for i, c in enumerate(cases)], "i int, value binary"
+    )
+    verdicts = [r["_error"] is not None for r in land_kafka.decode(df, extras).orderBy("i").collect()]
+    assert verdicts == [False, False, True, True]
