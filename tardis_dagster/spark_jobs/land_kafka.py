@@ -368,7 +368,7 @@ def checkpoint_location(spark: SparkSession, table: str) -> str:
     return location.rstrip("/") + "__kafka_checkpoint"
 
 
-# Kafka consumer settings of the landing reads, unless the product's kafka_options say otherwise.
+# Kafka consumer settings of the landing reads (`kafka_options` of the job's extras win over them).
 # Spark reads offset ranges that exist, yet each task's consumer ended on a fetch the broker held for
 # `fetch.max.wait.ms` (500 ms by default): half a second per task, most of a small batch's time.
 # Larger fetches per partition (1 MB by default) take fewer round trips to the broker.
