@@ -20,6 +20,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.types import StringType, StructField, StructType
 
+from tardis_dagster.spark_jobs.common import quote
+
 CORRUPT = "_corrupt_record"
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated"}
 _TOP = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
@@ -108,14 +110,10 @@ def typed_payload(schema: dict[str, Any], parsed: str, payload: StructType) -> C
         if name not in temporal:
             return column[name]
         kind = temporal[name]
-        cast = F.expr(f"try_cast({_quote(parsed)}.{_quote(name)} AS {kind})")
+        cast = F.expr(f"try_cast({quote(parsed)}.{quote(name)} AS {kind})")
         return F.when(column[name].rlike(_TEMPORAL_PATTERNS[kind]), cast)
 
     return F.struct(*[typed(f.name).alias(f.name) for f in payload.fields])
-
-
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def native_checks(

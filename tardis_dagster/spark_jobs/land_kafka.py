@@ -157,17 +157,28 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
 # --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
 
 
-def next_offsets(spark: SparkSession, tables: list[str]) -> dict[str, dict[int, int]]:
-    """Per table and partition, the first offset not yet in it (from its newest snapshot that recorded
-    it). One query for all the tables: each metadata query is a Spark job of its own."""
+def _per_table(spark: SparkSession, tables: list[str], select: str, where: str) -> dict[str, Any]:
+    """`SELECT <select> FROM <table>.snapshots WHERE <where>` (one aggregate row) for every table, in
+    one query: each metadata query is a Spark job of its own."""
     rows = spark.sql(
         " UNION ALL ".join(
-            f"SELECT {i} AS i, max_by(summary['{OFFSETS_PROPERTY}'], committed_at) AS o "
-            f"FROM {table}.snapshots WHERE summary['{OFFSETS_PROPERTY}'] IS NOT NULL"
+            f"SELECT {i} AS i, {select} FROM {table}.snapshots WHERE {where}"
             for i, table in enumerate(tables)
         )
     ).collect()
-    recorded = {tables[int(r["i"])]: r["o"] for r in rows if r["o"] is not None}
+    return {tables[int(r["i"])]: r for r in rows}
+
+
+def next_offsets(spark: SparkSession, tables: list[str]) -> dict[str, dict[int, int]]:
+    """Per table and partition, the first offset not yet in it (from its newest snapshot that
+    recorded it)."""
+    rows = _per_table(
+        spark,
+        tables,
+        f"max_by(summary['{OFFSETS_PROPERTY}'], committed_at) AS o",
+        f"summary['{OFFSETS_PROPERTY}'] IS NOT NULL",
+    )
+    recorded = {table: r["o"] for table, r in rows.items() if r["o"] is not None}
     result = {}
     for table in tables:
         if table in recorded:
@@ -404,18 +415,15 @@ def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigge
 def run_stats(
     spark: SparkSession, tables: list[str], run_id: str, since_ms: int = 0
 ) -> dict[str, tuple[int, int]]:
-    """Per table, (records, value bytes) this run committed (after `since_ms`), from snapshot
-    summaries, in one query."""
-    rows = spark.sql(
-        " UNION ALL ".join(
-            f"SELECT {i} AS i, coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
-            f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b "
-            f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}' "
-            f"AND unix_millis(committed_at) > {int(since_ms)}"
-            for i, table in enumerate(tables)
-        )
-    ).collect()
-    return {tables[int(r["i"])]: (int(r["n"]), int(r["b"])) for r in rows}
+    """Per table, (records, value bytes) this run committed (after `since_ms`), from snapshot summaries."""
+    rows = _per_table(
+        spark,
+        tables,
+        f"coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
+        f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b",
+        f"summary['{RUN_PROPERTY}'] = '{run_id}' AND unix_millis(committed_at) > {int(since_ms)}",
+    )
+    return {table: (int(r["n"]), int(r["b"])) for table, r in rows.items()}
 
 
 def end_offsets(

@@ -77,8 +77,9 @@ def std_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `std/<product>`, downstream of `raw/<product>`."""
     attributes = asset_attributes(product, LAYER)
     attributes["metadata"]["rejects_table"] = table_name(LAYER, f"{product.name}__rejects")
-    if changes_table(product):
-        attributes["metadata"]["changes_table"] = changes_table(product)
+    changes = changes_table(product)
+    if changes:
+        attributes["metadata"]["changes_table"] = changes
     attributes["metadata"]["dagster/column_schema"] = dg.TableSchema(
         columns=[
             dg.TableColumn(
