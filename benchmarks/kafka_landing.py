@@ -28,11 +28,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
-from tardis_dagster import local_platform
-from tardis_dagster.landing.kafka import kafka_landing_assets, payload_schema
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.landing.kafka import kafka_landing_assets, payload_schema
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.tooling import local_platform
 
 STATUSES = ["placed", "paid", "shipped", "delivered", "cancelled"]
 

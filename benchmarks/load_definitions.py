@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tardis_dagster.factory.build import build_definitions
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.assembly import build_definitions
+from tardis_dagster.core.specs import load_catalog
 
 MODEL = """\
 hubs:

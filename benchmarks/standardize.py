@@ -23,11 +23,11 @@ from pathlib import Path
 import dagster as dg
 from pyspark.sql import SparkSession
 
-from tardis_dagster import local_platform
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
-from tardis_dagster.standardize.assets import standardize_assets
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.defs.standardize.assets import standardize_assets
+from tardis_dagster.tooling import local_platform
 
 SPEC = """\
 apiVersion: tardis/v1

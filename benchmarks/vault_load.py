@@ -25,10 +25,10 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from tardis_dagster import local_platform
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import load_catalog
-from tardis_dagster.vault.generate import write
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.tooling import local_platform
+from tardis_dagster.tooling.codegen.generate import write
 
 PREFIX = "vault_bench_"
 MODEL = """\

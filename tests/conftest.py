@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tardis_dagster import local_platform
+from tardis_dagster.tooling import local_platform
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,6 @@ def spark(platform: None):
     """A Spark Connect session on the local server."""
     from pyspark.sql import SparkSession
 
-    from tardis_dagster.settings import get_settings
+    from tardis_dagster.core.settings import get_settings
 
     return SparkSession.builder.remote(get_settings().spark_remote).getOrCreate()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from tardis_dagster.factory.build import build_definitions
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.assembly import build_definitions
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
 
 
 class ProductSpecsComponent(dg.Component, dg.Resolvable, dg.Model):

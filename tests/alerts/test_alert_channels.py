@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tardis_dagster.alerts import channels
-from tardis_dagster.alerts.message import make_alert
-from tardis_dagster.alerts.routing import AlertRouting, LogFileRoute, SlackRoute
-from tardis_dagster.specs import DataProduct
+from tardis_dagster.core.specs import DataProduct
+from tardis_dagster.defs.alerts import channels
+from tardis_dagster.defs.alerts.message import make_alert
+from tardis_dagster.defs.alerts.routing import AlertRouting, LogFileRoute, SlackRoute
 
 PRODUCT = DataProduct.model_validate(
     {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tardis_dagster.alerts import incidents
+from tardis_dagster.defs.alerts import incidents
 
 
 def test_one_failure_then_silence_then_one_recovery() -> None:

@@ -3,8 +3,8 @@ and links to the asset in the Dagster UI."""
 
 from __future__ import annotations
 
-from tardis_dagster.alerts.message import asset_link, checks_link, make_alert, run_link
-from tardis_dagster.specs import DataProduct
+from tardis_dagster.core.specs import DataProduct
+from tardis_dagster.defs.alerts.message import asset_link, checks_link, make_alert, run_link
 
 PRODUCT = DataProduct.model_validate(
     {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.alerts import routing
-from tardis_dagster.settings import get_settings
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.defs.alerts import routing
 
 FULL = """\
 slack:

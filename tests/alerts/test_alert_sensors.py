@@ -22,9 +22,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
-from tardis_dagster.alerts import alert_definitions
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import DataProduct, SpecCatalog
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.defs.alerts import alert_definitions
 
 DAGSTER_URL = "http://dagster.test:3000"
 OWNER = "orders-team@example.com"

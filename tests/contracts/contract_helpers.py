@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from tardis_dagster.contracts.compatibility.modes import MODES
+from tardis_dagster.tooling.contracts.compatibility.modes import MODES
 
 REPO = Path(__file__).resolve().parents[2]
 GIT_ENV = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tardis_dagster.contracts.changes import diff_products, required_bump
-from tardis_dagster.contracts.versioning import check_bump
-from tardis_dagster.specs.model import DataProduct
-from tardis_dagster.specs.yaml_source import parse_yaml
+from tardis_dagster.core.specs.model import DataProduct
+from tardis_dagster.core.specs.yaml_source import parse_yaml
+from tardis_dagster.tooling.contracts.changes import diff_products, required_bump
+from tardis_dagster.tooling.contracts.versioning import check_bump
 
 BASE = """\
 apiVersion: tardis/v1

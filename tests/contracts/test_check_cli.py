@@ -10,7 +10,7 @@ import typer
 from contract_helpers import commit_all, copy_committed_specs, edit, init_repo
 from typer.testing import CliRunner, Result
 
-from tardis_dagster.cli import check as check_cli
+from tardis_dagster.tooling.cli import check as check_cli
 
 ORDER_EVENTS = "product_specs/consumer/order_events.yaml"
 COUPON_COLUMN = """\

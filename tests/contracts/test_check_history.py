@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from contract_helpers import commit_all, init_repo
 
-from tardis_dagster.contracts.preflight import run_check
+from tardis_dagster.tooling.contracts.preflight import run_check
 
 MODEL = "hubs:\n  - {name: order, business_key: [id], description: An order., owner: {tribe: t, squad: s}}\n"
 SPEC = """\

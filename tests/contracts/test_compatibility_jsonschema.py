@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from contract_helpers import verdicts
 
-from tardis_dagster.contracts.compatibility import jsonschema
-from tardis_dagster.contracts.compatibility.modes import MODES, check_mode
+from tardis_dagster.tooling.contracts.compatibility import jsonschema
+from tardis_dagster.tooling.contracts.compatibility.modes import MODES, check_mode
 
 
 def obj(

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from contract_helpers import verdicts
 
-from tardis_dagster.contracts.compatibility import protobuf
-from tardis_dagster.contracts.compatibility.modes import MODES, check_mode
+from tardis_dagster.tooling.contracts.compatibility import protobuf
+from tardis_dagster.tooling.contracts.compatibility.modes import MODES, check_mode
 
 HEADER = 'syntax = "proto3";\npackage eats.v1;\nimport "google/protobuf/timestamp.proto";\n'
 

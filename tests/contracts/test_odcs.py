@@ -12,9 +12,9 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from typer.testing import CliRunner
 
-from tardis_dagster.cli import app
-from tardis_dagster.contracts import odcs
-from tardis_dagster.specs import DataProduct, load_catalog
+from tardis_dagster.core.specs import DataProduct, load_catalog
+from tardis_dagster.tooling.cli import app
+from tardis_dagster.tooling.contracts import odcs
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "product_specs"

@@ -8,8 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.contracts.checks import check_spec, freshness_policy, quality_checks, quality_extras
-from tardis_dagster.contracts.quality import (
+from tardis_dagster.core.quality import (
     compile_rules,
     count_query_sample_sql,
     published_key,
@@ -17,8 +16,9 @@ from tardis_dagster.contracts.quality import (
     render_rule_sql,
     sql_literal,
 )
-from tardis_dagster.spark_jobs.quality_checks import markdown_sample
-from tardis_dagster.specs import DataProduct, SpecCatalog, load_catalog
+from tardis_dagster.core.specs import DataProduct, SpecCatalog, load_catalog
+from tardis_dagster.defs.quality.checks import check_spec, freshness_policy, quality_checks, quality_extras
+from tardis_dagster.jobs.quality_checks import markdown_sample
 
 PRODUCT = """\
 apiVersion: tardis/v1

@@ -14,8 +14,8 @@ import typer
 from contract_helpers import commit_all, copy_committed_specs, edit, init_repo
 from typer.testing import CliRunner
 
-from tardis_dagster.cli import check as check_cli
-from tardis_dagster.contracts.registry import RegistryClient, RegistryError
+from tardis_dagster.core.formats.registry import RegistryClient, RegistryError
+from tardis_dagster.tooling.cli import check as check_cli
 
 INCOMPATIBLE = {
     "is_compatible": False,

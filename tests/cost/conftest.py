@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tardis_dagster.cost import demo as cost_demo
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import DataProduct
-from tardis_dagster.specs.catalog import load_catalog
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import DataProduct
+from tardis_dagster.core.specs.catalog import load_catalog
+from tardis_dagster.tooling.demo import costs as cost_demo
 
 DEMO_SRC, DEMO_OUT = "cost_test_demo_src", "cost_test_demo"
 HAND_SRC, HAND_OUT = "cost_test_hand_src", "cost_test_hand"

@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.cost import dashboard
-from tardis_dagster.cost.assets import cost_report_asset, report_folder
-from tardis_dagster.settings import get_settings
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.defs.cost import dashboard
+from tardis_dagster.defs.cost.assets import cost_report_asset, report_folder
 
 pytestmark = pytest.mark.platform
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tardis_dagster.cost import demo as cost_demo
-from tardis_dagster.cost import forecast as cost_forecast
+from tardis_dagster.defs.cost import forecast as cost_forecast
+from tardis_dagster.tooling.demo import costs as cost_demo
 
 
 @pytest.fixture(scope="module")

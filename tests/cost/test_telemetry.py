@@ -12,12 +12,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.cost import telemetry
-from tardis_dagster.cost.assets import TELEMETRY_PRODUCT, telemetry_sensors
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import DataProduct, SpecCatalog, load_catalog
-from tardis_dagster.standardize.assets import standardize_assets
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import DataProduct, SpecCatalog, load_catalog
+from tardis_dagster.defs.cost import telemetry
+from tardis_dagster.defs.cost.assets import TELEMETRY_PRODUCT, telemetry_sensors
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.defs.standardize.assets import standardize_assets
 
 
 def test_spark_job_tags_carry_run_and_step() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.factory.build import SpecProblemsError, build_definitions
-from tardis_dagster.settings import PROJECT_ROOT
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.assembly import SpecProblemsError, build_definitions
+from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.specs import load_catalog
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "demo_definitions.json"
 

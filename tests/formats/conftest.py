@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.settings import PROJECT_ROOT
+from tardis_dagster.core.settings import PROJECT_ROOT
 
 SCHEMAS = PROJECT_ROOT / "product_specs"
 

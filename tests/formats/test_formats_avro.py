@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.formats import avro
+from tardis_dagster.core.formats import avro
 
 CUSTOMER = {
     "customer_id": "cus-000042",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.formats import jsonschema
+from tardis_dagster.core.formats import jsonschema
 
 ORDER = {
     "order_id": "ord-000123",

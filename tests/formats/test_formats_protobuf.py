@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from tardis_dagster.formats import protobuf
+from tardis_dagster.core.formats import protobuf
 
 ALL_TYPES = """\
 syntax = "proto3";

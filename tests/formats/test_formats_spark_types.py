@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.formats import jsonschema, protobuf, spark_types
+from tardis_dagster.core.formats import jsonschema, protobuf, spark_types
 
 
 def test_order_json_schema(order_schema_path: Path) -> None:
@@ -163,9 +163,9 @@ def test_formats_import_neither_dagster_nor_the_spec_model_nor_pyspark() -> None
     """Spark job scripts import this package on EMR, where only it and its few libraries are shipped."""
     code = (
         "import sys\n"
-        "from tardis_dagster.formats import avro, jsonschema, protobuf, spark_types\n"
+        "from tardis_dagster.core.formats import avro, jsonschema, protobuf, spark_types\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'pyspark', 'pydantic', 'yaml')"
-        " or m.startswith('tardis_dagster.specs'))\n"
+        " or m.startswith('tardis_dagster.core.specs'))\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

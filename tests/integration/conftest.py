@@ -9,11 +9,11 @@ from typing import ClassVar
 import dagster as dg
 import pytest
 
-from tardis_dagster.demo import files as demo_files
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.factory.build import build_definitions
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import DataProduct, load_catalog
+from tardis_dagster.assembly import build_definitions
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import DataProduct, load_catalog
+from tardis_dagster.tooling.demo import files as demo_files
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 
 @dataclass

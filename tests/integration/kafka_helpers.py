@@ -9,8 +9,8 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import DataProduct, load_catalog
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import DataProduct, load_catalog
 
 DEMO = PROJECT_ROOT / "product_specs"
 

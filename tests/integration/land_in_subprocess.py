@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from tardis_dagster.landing.kafka import kafka_landing_assets
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.landing.kafka import kafka_landing_assets
+from tardis_dagster.defs.resources import SparkJobRunner
 
 if __name__ == "__main__":
     spec_dir, name = Path(sys.argv[1]), sys.argv[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
 
 pytestmark = pytest.mark.platform
 

@@ -10,8 +10,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.types import ArrayType, DataType, MapType, StringType, StructType
 
-from tardis_dagster.spark_jobs.std.casting import snake_case
-from tardis_dagster.specs import DataProduct
+from tardis_dagster.core.specs import DataProduct
+from tardis_dagster.jobs.std.casting import snake_case
 
 pytestmark = pytest.mark.platform
 

@@ -16,10 +16,10 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.formats import avro, jsonschema, protobuf
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import DataProduct, load_catalog
+from tardis_dagster.core.formats import avro, jsonschema, protobuf
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import DataProduct, load_catalog
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 pytestmark = pytest.mark.platform
 

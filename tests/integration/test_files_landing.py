@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.demo import files as demo_files
-from tardis_dagster.landing.files import files_landing_assets
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.landing.files import files_landing_assets
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.tooling.demo import files as demo_files
 
 pytestmark = pytest.mark.platform
 

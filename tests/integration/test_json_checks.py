@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from tardis_dagster.formats import jsonschema as json_format
-from tardis_dagster.formats import spark_types
-from tardis_dagster.settings import PROJECT_ROOT
-from tardis_dagster.spark_jobs import json_checks, land_kafka
+from tardis_dagster.core.formats import jsonschema as json_format
+from tardis_dagster.core.formats import spark_types
+from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.jobs import json_checks, land_kafka
 
 pytestmark = pytest.mark.platform
 

@@ -16,11 +16,11 @@ import dagster as dg
 import pytest
 from kafka_helpers import consume_all, produce, product_on_fresh_topic
 
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.landing.kafka import QUARANTINE_CHECK, kafka_landing_assets
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.spark_jobs.land_kafka import checkpoint_location
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.defs.landing.kafka import QUARANTINE_CHECK, kafka_landing_assets
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.jobs.land_kafka import checkpoint_location
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 pytestmark = pytest.mark.platform
 

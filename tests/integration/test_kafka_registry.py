@@ -15,12 +15,12 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import consume_all, produce, product_on_fresh_topic
 
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.formats import avro
-from tardis_dagster.landing.kafka import kafka_landing_assets
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.core.formats import avro
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.landing.kafka import kafka_landing_assets
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 pytestmark = pytest.mark.platform
 

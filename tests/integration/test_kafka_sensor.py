@@ -8,15 +8,15 @@ import dagster as dg
 import pytest
 from kafka_helpers import product_on_fresh_topic
 
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.landing.kafka import (
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.defs.landing.kafka import (
     kafka_landing_assets,
     kafka_sensor,
     landing_job,
     topics_with_new_records,
 )
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 pytestmark = pytest.mark.platform
 

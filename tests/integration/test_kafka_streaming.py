@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 from kafka_helpers import product_on_fresh_topic
 
-from tardis_dagster.demo import kafka as demo_kafka
-from tardis_dagster.landing import streaming
-from tardis_dagster.settings import get_settings
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.tooling import streaming
+from tardis_dagster.tooling.demo import kafka as demo_kafka
 
 pytestmark = pytest.mark.platform
 

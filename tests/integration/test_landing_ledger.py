@@ -7,7 +7,7 @@ import uuid
 import pytest
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
-from tardis_dagster.spark_jobs import land_kafka
+from tardis_dagster.jobs import land_kafka
 
 pytestmark = pytest.mark.platform
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.settings import get_settings
+from tardis_dagster.core.settings import get_settings
 
 pytestmark = pytest.mark.platform
 
@@ -68,7 +68,7 @@ def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
 
 def _tardis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tardis_dagster.cli", *args],
+        [sys.executable, "-m", "tardis_dagster.tooling.cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -10,11 +10,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.contracts.checks import quality_checks
-from tardis_dagster.contracts.quality import published_key, published_table
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings
-from tardis_dagster.specs import SpecCatalog, load_catalog
+from tardis_dagster.core.quality import published_key, published_table
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import SpecCatalog, load_catalog
+from tardis_dagster.defs.quality.checks import quality_checks
+from tardis_dagster.defs.resources import SparkJobRunner
 
 pytestmark = pytest.mark.platform
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.resources import SparkJobRunner
-from tardis_dagster.settings import get_settings, pii_key
-from tardis_dagster.specs import DataProduct, load_catalog
-from tardis_dagster.standardize.assets import standardize_assets
+from tardis_dagster.core.settings import get_settings, pii_key
+from tardis_dagster.core.specs import DataProduct, load_catalog
+from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.defs.standardize.assets import standardize_assets
 
 pytestmark = pytest.mark.platform
 

@@ -19,9 +19,9 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.window import Window
 from vault_scenario import make_project, product_yaml, run_dbt, write_specs
 
-from tardis_dagster.spark_jobs.standardize import standardize
-from tardis_dagster.standardize.assets import standardize_extras
-from tardis_dagster.vault.hashing import business_key_hash
+from tardis_dagster.defs.standardize.assets import standardize_extras
+from tardis_dagster.jobs.standardize import standardize
+from tardis_dagster.tooling.codegen.hashing import business_key_hash
 
 pytestmark = pytest.mark.platform
 
@@ -353,7 +353,7 @@ def test_reruns_are_idempotent(scenario) -> None:
 
 
 def test_hashdiff_uses_the_documented_order_and_tokens(scenario) -> None:
-    from tardis_dagster.vault.hashing import hashdiff
+    from tardis_dagster.tooling.codegen.hashing import hashdiff
 
     _, states = scenario
     row = next(r for r in states["first"]["sat_customer_profile"] if r[0] == hk("C1"))

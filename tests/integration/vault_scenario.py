@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tardis_dagster.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.specs import SpecCatalog, load_catalog
-from tardis_dagster.vault.generate import write
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import SpecCatalog, load_catalog
+from tardis_dagster.tooling.codegen.generate import write
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 MODEL = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner, Result
 
-from tardis_dagster.cli import specs as specs_cli
+from tardis_dagster.tooling.cli import specs as specs_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "specs"

@@ -9,7 +9,7 @@ import pytest
 from spec_helpers import ORDER_FACTS, ORDERS, REPO, with_sql_file
 from synthetic_specs import write_synthetic_specs
 
-from tardis_dagster.specs import (
+from tardis_dagster.core.specs import (
     Column,
     DataProduct,
     GlobalModel,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from spec_helpers import FIXTURES, REPO, invoke, problem_lines
 
-from tardis_dagster.cli.specs import schema_text
-from tardis_dagster.specs import load_catalog, product_json_schema
-from tardis_dagster.specs.model import global_model_json_schema
+from tardis_dagster.core.specs import load_catalog, product_json_schema
+from tardis_dagster.core.specs.model import global_model_json_schema
+from tardis_dagster.tooling.cli.specs import schema_text
 
 PROBLEM_LINE = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>\S+): (?P<rest>.+) \((?P<fix>.+)\)$"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.specs import Problem
-from tardis_dagster.specs.identifiers import identifier_problem, is_identifier
-from tardis_dagster.specs.problems import did_you_mean, suggestion
-from tardis_dagster.specs.specfile import field_name
-from tardis_dagster.specs.yaml_source import YamlSyntaxError, parse_yaml
+from tardis_dagster.core.specs import Problem
+from tardis_dagster.core.specs.identifiers import identifier_problem, is_identifier
+from tardis_dagster.core.specs.problems import did_you_mean, suggestion
+from tardis_dagster.core.specs.specfile import field_name
+from tardis_dagster.core.specs.yaml_source import YamlSyntaxError, parse_yaml
 
 
 def test_problem_prints_as_one_compiler_style_line() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from spec_helpers import ORDER_FACTS, ORDERS, invoke, problem_lines, with_sql_file
 
-from tardis_dagster.specs import load_catalog
+from tardis_dagster.core.specs import load_catalog
 
 SpecTree = Callable[..., Path]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tardis_dagster.specs import (
+from tardis_dagster.core.specs import (
     PartitionField,
     PartitionSyntaxError,
     TypeSyntaxError,

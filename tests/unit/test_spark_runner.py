@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from tardis_dagster.resources import SparkJobRunner, build_resources
-from tardis_dagster.settings import Settings, get_settings
+from tardis_dagster.core.settings import Settings, get_settings
+from tardis_dagster.defs.resources import SparkJobRunner, build_resources
 
 
 def test_emr_serverless_job_run_points_at_the_same_script_with_the_package_zip() -> None:

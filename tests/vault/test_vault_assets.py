@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from tardis_dagster.factory.build import build_definitions
-from tardis_dagster.settings import PROJECT_ROOT
-from tardis_dagster.specs import load_catalog
-from tardis_dagster.vault.assets import TRANSLATOR, parse_project
+from tardis_dagster.assembly import build_definitions
+from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.dbt.assets import TRANSLATOR, parse_project
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tardis_dagster.settings import PROJECT_ROOT
-from tardis_dagster.specs import load_catalog
-from tardis_dagster.vault.generate import MODELS_DIR, render, stale, write
-from tardis_dagster.vault.hashing import business_key_hash, hashdiff
-from tardis_dagster.vault.model import build_vault
-from tardis_dagster.vault.sql_products import materialization
+from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.tooling.codegen.generate import MODELS_DIR, render, stale, write
+from tardis_dagster.tooling.codegen.hashing import business_key_hash, hashdiff
+from tardis_dagster.tooling.codegen.model import build_vault
+from tardis_dagster.tooling.codegen.sql_products import materialization
 
 SPECS = PROJECT_ROOT / "product_specs"
 

@@ -1,0 +1,117 @@
+"""Environment switches in one place: where things live and which deployment we run in.
+
+Everything machine- or deployment-specific is read here from environment variables, so the rest
+of the code never reads `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+Deployment = Literal["local", "prod"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for this process."""
+
+    deployment: Deployment
+    project_root: Path
+    home: Path  # local state: jars, service data, logs, the lake
+    specs_dir: Path
+    spark_remote: str
+    kafka_bootstrap: str
+    kafka_port: int
+    kafka_controller_port: int
+    spark_connect_port: int
+    dagster_url: str
+    dagster_home: Path  # the local Dagster instance (DAGSTER_HOME)
+    kafka_max_offsets_per_trigger: int  # bounds one landing micro-batch, so a backlog lands in steps
+    kafka_min_partitions: int | None  # Spark tasks per landing batch at least; None: one per Kafka partition
+    s3_endpoint: str | None  # an S3-compatible endpoint for local s3:// URIs; None means AWS itself
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """Root of the local Iceberg warehouse (the lake)."""
+        return self.home / "spark" / "warehouse"
+
+    jars_dir: Path  # Maven-resolved jars for Kafka and Spark (shareable between homes)
+    alerts_config: Path | None = None  # alert routing YAML; None: log-file sink under home/alerts/
+    schema_registry_url: str | None = None  # Confluent-compatible registry for `registry_subject` specs
+    spark_ui_port: int = 4040  # the local Spark Connect server's UI (its REST API feeds telemetry)
+    spark_ui_url: str | None = None  # where job metrics are read; production: EMR's UI / History Server
+
+
+def _kafka_min_partitions(deployment: str) -> int | None:
+    """TARDIS_KAFKA_MIN_PARTITIONS; locally four tasks per core of this machine (the Spark server's).
+
+    A topic with fewer partitions than cores (or 3 on 2) would leave cores idle while one task
+    finishes; split offset ranges keep every core busy. Spark splits each Kafka partition into
+    round(its share x minPartitions) ranges, so a small multiple of the cores would not split 3
+    partitions at all. Production sizes it to its executors.
+    """
+    value = os.environ.get("TARDIS_KAFKA_MIN_PARTITIONS")
+    if value:
+        return int(value)
+    return 4 * (os.cpu_count() or 1) if deployment == "local" else None
+
+
+@cache
+def pii_key(settings: Settings) -> str:
+    """The HMAC key for PII columns: TARDIS_PII_KEY, or locally a random key kept under .tardis/.
+
+    Production sets TARDIS_PII_KEY from a secret store; the local key never leaves the machine.
+    """
+    key = os.environ.get("TARDIS_PII_KEY")
+    if key:
+        return key
+    if settings.deployment != "local":
+        raise RuntimeError("TARDIS_PII_KEY must be set outside local development")
+    path = settings.home / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def get_settings() -> Settings:
+    """Read the settings once per process from the environment (with local defaults)."""
+    home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()
+    kafka_port = int(os.environ.get("TARDIS_KAFKA_PORT", "9092"))
+    spark_port = int(os.environ.get("TARDIS_SPARK_CONNECT_PORT", "15002"))
+    ui_port = int(os.environ.get("TARDIS_SPARK_UI_PORT", "4040"))
+    deployment = os.environ.get("TARDIS_DEPLOYMENT", "local")
+    if deployment not in ("local", "prod"):
+        raise ValueError(f"TARDIS_DEPLOYMENT must be 'local' or 'prod', not {deployment!r}")
+    return Settings(
+        deployment=deployment,  # type: ignore[arg-type]
+        project_root=PROJECT_ROOT,
+        home=home,
+        specs_dir=Path(os.environ.get("TARDIS_SPECS_DIR", PROJECT_ROOT / "product_specs")).resolve(),
+        spark_remote=os.environ.get("SPARK_REMOTE", f"sc://127.0.0.1:{spark_port}"),
+        kafka_bootstrap=os.environ.get("TARDIS_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
+        kafka_port=kafka_port,
+        kafka_controller_port=int(os.environ.get("TARDIS_KAFKA_CONTROLLER_PORT", "9093")),
+        spark_connect_port=spark_port,
+        dagster_url=os.environ.get("TARDIS_DAGSTER_URL", "http://127.0.0.1:3000"),
+        s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
+        kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
+        kafka_min_partitions=_kafka_min_partitions(deployment),
+        dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
+        jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
+        spark_ui_port=ui_port,
+        schema_registry_url=os.environ.get("TARDIS_SCHEMA_REGISTRY_URL") or None,
+        spark_ui_url=os.environ.get("TARDIS_SPARK_UI_URL")
+        or (f"http://127.0.0.1:{ui_port}" if deployment == "local" else None),
+        alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()
+        if os.environ.get("TARDIS_ALERTS_CONFIG")
+        else None,
+    )

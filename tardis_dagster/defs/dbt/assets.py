@@ -1,0 +1,135 @@
+"""The dbt project in Dagster: one multi-asset over every dbt model, on the same graph as the Spark
+assets.
+
+A dbt source whose schema is `std` IS the standardized asset of the product with that table name
+(whatever the source's own name; `<product>__changes`, an upsert product's change stream that staging
+reads, is written by the same asset), so raw -> std -> stg -> hubs/links/satellites is one lineage graph,
+and hand-written models (e.g. models/cost/) that declare such a source join it too. Owners, tags,
+groups and descriptions come from the `meta.tardis` block the generator writes from the specs;
+dbt tests become asset checks. The manifest is parsed by `dagster dev` (`prepare_if_dev`) or, for a
+production image, by `dagster-dbt project prepare-and-package --file tardis_dagster/defs/dbt/assets.py`.
+
+No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
+"""
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from tardis_dagster.core.naming import std_table_of
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.lib.attributes import table_key, table_name
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+STD_LAYER = "std"
+PLATFORM_OWNER = {"tribe": "platform", "squad": "platform"}
+
+# dbt from PATH, else the one installed beside this Python (a venv that is not activated).
+DBT_EXECUTABLE = shutil.which("dbt") or os.fspath(Path(sys.executable).parent / "dbt")
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="local")
+if shutil.which("dbt"):
+    # Under `dagster dev`, parse the project at load time so edits show without a manual step.
+    dbt_project.prepare_if_dev()
+
+
+def _tardis_meta(props: Mapping[str, Any]) -> dict[str, str]:
+    meta = props.get("config", {}).get("meta") or props.get("meta") or {}
+    return {**PLATFORM_OWNER, **(meta.get("tardis") or {})}
+
+
+class TardisDbtTranslator(DagsterDbtTranslator):
+    """Asset keys `[schema, table]` (the layer and the table, like every Tardis asset); std sources
+    are the standardized assets; ownership from the specs."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """`std/<table>` for any source in schema std (`std/<product>` for its change stream);
+        `<schema>/<alias>` for models."""
+        props = dbt_resource_props
+        if props["resource_type"] == "source":
+            table = props.get("identifier") or props["name"]
+            return table_key(props["schema"], std_table_of(table) if props["schema"] == STD_LAYER else table)
+        if props["resource_type"] in ("model", "seed", "snapshot"):
+            return table_key(props["schema"], props.get("alias") or props["name"])
+        return super().get_asset_key(props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The owning tribe, as for every other Tardis asset."""
+        return _tardis_meta(dbt_resource_props)["tribe"]
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """`team:<squad>`."""
+        return [f"team:{_tardis_meta(dbt_resource_props)['squad']}"]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        """tribe, squad and layer (the same tags the Spark assets carry)."""
+        meta = _tardis_meta(dbt_resource_props)
+        layer = meta.get("layer") or dbt_resource_props.get("schema", "")
+        return {"tribe": meta["tribe"], "squad": meta["squad"], "layer": layer, "source": "dbt"}
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata plus the table name."""
+        key = self.get_asset_key(dbt_resource_props)
+        return {**super().get_metadata(dbt_resource_props), "dagster/table_name": table_name(*key.path)}
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's description (from the spec), else dagster-dbt's default."""
+        return dbt_resource_props.get("description") or super().get_description(dbt_resource_props)
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """dagster-dbt's spec, with the iceberg kind every Tardis table has."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        return spec.merge_attributes(kinds={"iceberg"})
+
+
+TRANSLATOR = TardisDbtTranslator(
+    # Several projects' sources (the generated one, cost models' own) may name the same std table.
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+)
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> None:
+    """Parse the dbt project when no manifest exists yet (a fresh checkout outside `dagster dev`)."""
+    if not project.manifest_path.exists():
+        parse_project(project)
+
+
+def parse_project(project: DbtProject = dbt_project) -> None:
+    """`dbt parse`: write the manifest Dagster reads (what `prepare_if_dev` does under `dagster dev`)."""
+    os.environ.setdefault("SPARK_REMOTE", get_settings().spark_remote)
+    cli = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+    cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def build_dbt_assets(project: DbtProject = dbt_project) -> dg.AssetsDefinition:
+    """One multi-asset over the dbt project: `dbt build` of the selected models and their tests."""
+    ensure_manifest(project)
+
+    @dbt_assets(
+        manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR, name="dbt"
+    )
+    def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        # dbt-spark `session` connects to the Spark Connect server named by SPARK_REMOTE.
+        os.environ.setdefault("SPARK_REMOTE", get_settings().spark_remote)
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return _dbt
+
+
+def dbt_resources() -> dict[str, DbtCliResource]:
+    """The `dbt` resource: the same project locally and in production (only the profile target differs)."""
+    return {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)}

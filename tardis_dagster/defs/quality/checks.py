@@ -1,0 +1,139 @@
+"""Post-publish quality checks: each spec's `quality:` rules as Dagster asset checks on its published table.
+
+One multi-asset check per tribe (as the std layer has one multi-asset per tribe); a run executes the
+`quality_checks` Spark job once per selected product, which reports one result per rule. The checks
+target the published asset: `std/<name>` for kafka/files products, `mart/<name>` for SQL products.
+Rules with severity `error` are blocking: a failure stops downstream assets in the same run.
+
+No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
+"""
+
+import gc
+from collections.abc import Collection, Iterator
+from datetime import timedelta
+from typing import Any
+
+import dagster as dg
+
+from tardis_dagster.core.quality import compile_rules, describe_rule, published_key, published_table
+from tardis_dagster.core.specs import DataProduct, QualityRule, SpecCatalog
+from tardis_dagster.lib.execution import by_tribe
+from tardis_dagster.lib.spark_runner import SparkJobRunner
+
+JOB = "quality_checks"
+# Built once: conditions are immutable, and building one per check is slow at thousands of products.
+_EAGER = dg.AutomationCondition.eager()
+_MIN_FRESHNESS_WINDOW = timedelta(minutes=1)  # Dagster refuses shorter freshness windows
+
+
+def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
+    """The asset check of one rule on the product's published asset (run after each publish)."""
+    return dg.AssetCheckSpec(
+        rule.check_name,
+        asset=published_key(product),
+        description=rule.description or describe_rule(rule),
+        blocking=rule.severity == "error",
+        automation_condition=_EAGER,
+        metadata={"rule": rule.kind, "severity": rule.severity},
+    )
+
+
+def quality_extras(
+    product: DataProduct, catalog: SpecCatalog, names: Collection[str] | None = None
+) -> dict[str, Any]:
+    """What the `quality_checks` Spark job needs: the table, its PII columns and the compiled rules.
+
+    `names` limits the rules to those check names (a subset selection).
+    """
+
+    def resolve(name: str) -> str:
+        try:
+            return published_table(catalog.by_name(name))
+        except KeyError:  # validated specs name known products; otherwise the SQL fails, as a check
+            return f"std.{name}"
+
+    rules = [r for r in compile_rules(product, resolve) if names is None or r.name in names]
+    return {
+        "table": published_table(product),
+        "asset_key": published_key(product).to_escaped_user_string(),
+        "pii_columns": [c.name for c in product.schema_ if c.pii],
+        "rules": [r.as_extras() for r in rules],
+    }
+
+
+def quality_checks(
+    catalog: SpecCatalog, published_keys: Collection[dg.AssetKey] | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """One multi-asset check per tribe over the products that have quality rules.
+
+    `published_keys`, when given, are the asset keys defined in the code location: products whose
+    published asset is not among them (e.g. a layer not built yet) get no checks, since a check must
+    target a defined asset.
+    """
+    products = [
+        p
+        for p in catalog.products
+        if p.quality and (published_keys is None or published_key(p) in published_keys)
+    ]
+    # Thousands of check specs are long-lived objects; collections meanwhile rescan them for nothing.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [_tribe_checks(tribe, group, catalog) for tribe, group in by_tribe(products)]
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog) -> dg.AssetChecksDefinition:
+    by_key = {published_key(p): p for p in products}
+    specs = [check_spec(p, rule) for p in products for rule in p.quality]
+
+    @dg.multi_asset_check(
+        name=f"quality_{tribe}",
+        specs=specs,
+        can_subset=True,
+        compute_kind="spark",
+        description="Post-publish quality rules of the tribe's products, on their published tables.",
+    )
+    def _quality(
+        context: dg.AssetCheckExecutionContext, spark: SparkJobRunner
+    ) -> Iterator[dg.AssetCheckResult]:
+        selected: dict[dg.AssetKey, set[str]] = {}
+        for check_key in context.selected_asset_check_keys:
+            selected.setdefault(check_key.asset_key, set()).add(check_key.name)
+        failed: list[str] = []
+        for key in sorted(selected, key=lambda k: k.to_user_string()):
+            try:
+                extras = quality_extras(by_key[key], catalog, selected[key])
+                yield from spark.results(context.op_execution_context, JOB, extras)
+            except Exception as exc:  # the other products are still checked; the step fails below
+                context.log.error(f"quality checks of {key.to_user_string()} failed to run: {exc}")
+                failed.append(key.to_user_string())
+        if failed:
+            raise dg.Failure(description=f"quality checks failed to run for: {', '.join(failed)}")
+
+    return _quality
+
+
+def freshness_policy(product: DataProduct) -> dg.FreshnessPolicy | None:
+    """A time-window freshness policy from the product's freshness rules, where one fits.
+
+    The data cannot be fresher than the last materialization, so the strictest `error` rule's
+    `max_age` is the fail window and the strictest `warn` rule's (when shorter) the warn window.
+    None without an `error` freshness rule (a policy needs a fail window) or for windows under a
+    minute, which Dagster does not accept.
+    """
+    ages: dict[str, list[timedelta]] = {"error": [], "warn": []}
+    for rule in product.quality:
+        if rule.freshness is not None:
+            ages[rule.severity].append(timedelta(seconds=rule.freshness.max_age_seconds))
+    if not ages["error"]:
+        return None
+    fail = min(ages["error"])
+    if fail < _MIN_FRESHNESS_WINDOW:
+        return None
+    warn = min(ages["warn"], default=None)
+    if warn is not None and not (_MIN_FRESHNESS_WINDOW <= warn < fail):
+        warn = None
+    return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)

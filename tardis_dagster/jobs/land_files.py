@@ -1,0 +1,269 @@
+"""Land new files (parquet, json, csv; local path or s3://) into the Iceberg raw table `raw.<product>`.
+
+Exactly-once per file: a file counts as landed once its rows (or its quarantine record) are committed,
+and both tables are the ledger, so a crash before a commit simply repeats the work on the next run.
+Extras (from the asset): product, uri, format, pattern, options, table, quarantine_table, max_files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from dagster_pipes import PipesContext, open_dagster_pipes
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+
+from tardis_dagster.jobs.common import (
+    current_snapshot_id,
+    ensure_namespace,
+    pipes_schema,
+    spark_session,
+    table_exists,
+)
+
+CORRUPT = "_corrupt_record"
+QUARANTINE_SCHEMA = StructType(
+    [
+        StructField("_source_file", StringType(), False),
+        StructField("reason", StringType(), False),
+        StructField("record", StringType(), True),
+        StructField("_ingested_at", TimestampType(), False),
+        StructField("_run_id", StringType(), True),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file found under the product's uri."""
+
+    path: str
+    length: int
+
+
+def list_files(spark: SparkSession, uri: str, pattern: str) -> list[SourceFile] | None:
+    """Files under `uri` matching `pattern`, listed by Spark itself so s3:// and local paths work alike.
+
+    Returns None when the location does not exist yet (nothing delivered so far).
+    """
+    try:
+        rows = (
+            spark.read.format("binaryFile")
+            .option("pathGlobFilter", pattern)
+            .option("recursiveFileLookup", "true")
+            .load(uri)
+            .select("path", "length")  # content is never read when not selected
+            .collect()
+        )
+    except AnalysisException as exc:
+        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
+            return None
+        raise
+    return sorted((SourceFile(r["path"], int(r["length"])) for r in rows), key=lambda f: f.path)
+
+
+def landed_files(spark: SparkSession, table: str, quarantine_table: str) -> set[str]:
+    """Files already recorded in the raw table or in quarantine (the ledger is the data itself)."""
+    landed: set[str] = set()
+    for name in (table, quarantine_table):
+        if table_exists(spark, name):
+            landed |= {r[0] for r in spark.sql(f"SELECT DISTINCT _source_file FROM {name}").collect()}
+    return landed
+
+
+def _reader(spark: SparkSession, fmt: str, options: dict[str, str]):
+    reader = spark.read.format(fmt)
+    if fmt == "json":
+        # Raw keeps values as text; typing is the standardized layer's job, and text never conflicts.
+        reader = reader.option("primitivesAsString", "true").option("mode", "PERMISSIVE")
+        reader = reader.option("columnNameOfCorruptRecord", CORRUPT)
+    if fmt == "csv":
+        reader = reader.option("header", "true").option("mode", "PERMISSIVE")
+        reader = reader.option("columnNameOfCorruptRecord", CORRUPT)
+    return reader.options(**options)
+
+
+def read_file(spark: SparkSession, fmt: str, options: dict[str, str], path: str) -> DataFrame:
+    """Read one file with `_source_file`; raises if the file cannot be parsed at all.
+
+    Malformed json/csv records come back with their text in `_corrupt_record`, not as a failure.
+    """
+    reader = _reader(spark, fmt, options)
+    if fmt == "csv":
+        header = reader.load(path).columns
+        schema = StructType([StructField(c, StringType(), True) for c in header if c != CORRUPT])
+        schema.add(StructField(CORRUPT, StringType(), True))
+        df = reader.schema(schema).load(path)
+    elif fmt == "json" and options.get("multiLine", "false").lower() != "true":
+        df = _read_json_lines(spark, reader, options, path)
+    else:
+        df = reader.load(path)
+    if "_source_file" not in df.columns:
+        df = df.withColumn("_source_file", F.col("_metadata.file_path"))
+    df.schema  # noqa: B018 - forces analysis (and the footer/schema read) now, so a bad file fails here
+    return df
+
+
+def _read_json_lines(spark: SparkSession, reader, options: dict[str, str], path: str) -> DataFrame:
+    """JSON lines parsed from text, so malformed lines keep their text and Spark's rule against
+    querying only the corrupt-record column of a raw JSON scan never applies."""
+    inferred = reader.load(path).schema
+    fields = [f for f in inferred.fields if f.name != CORRUPT]
+    schema = StructType([*fields, StructField(CORRUPT, StringType(), True)])
+    parse_options = {"primitivesAsString": "true", "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+    parse_options |= {k: v for k, v in options.items() if k not in parse_options}
+    lines = spark.read.text(path).select("value", F.col("_metadata.file_path").alias("_source_file"))
+    lines = lines.where(F.trim("value") != "")
+    parsed = lines.select(F.from_json("value", schema, parse_options).alias("r"), "value", "_source_file")
+    # from_json leaves the corrupt column empty for a line that is valid JSON but not an object.
+    return parsed.select(
+        *[F.col(f"r.{f.name}").alias(f.name) for f in fields],
+        F.when(F.col(f"r.{CORRUPT}").isNotNull() | F.col("r").isNull(), F.col("value")).alias(CORRUPT),
+        "_source_file",
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a read failure in one line (Spark wraps it in several layers of job errors)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
+    text = causes[-1] if causes else (lines[0] if lines else type(exc).__name__)
+    return text[:2000]
+
+
+def land(pipes: PipesContext, spark: SparkSession, extras: dict[str, Any]) -> dict[str, Any]:
+    """Land the files not landed yet; return the materialization metadata."""
+    table, quarantine_table = extras["table"], extras["quarantine_table"]
+    fmt, options = extras["format"], dict(extras.get("options") or {})
+    max_files = int(extras.get("max_files") or 500)
+    run_id = pipes.run_id if hasattr(pipes, "run_id") else None
+    ensure_namespace(spark, table.split(".")[0])
+
+    found = list_files(spark, extras["uri"], extras["pattern"])
+    if found is None:
+        pipes.log.warning(f"source location {extras['uri']} does not exist yet: nothing to land")
+        found = []
+    done = landed_files(spark, table, quarantine_table)
+    new = [f for f in found if f.path not in done]
+    batch, backlog = new[:max_files], max(0, len(new) - max_files)
+    pipes.log.info(
+        f"{len(found)} files at {extras['uri']}, {len(done)} landed before, {len(batch)} to land now"
+    )
+
+    good: list[tuple[SourceFile, DataFrame]] = []
+    bad_files: list[tuple[str, str]] = []
+    for f in batch:
+        try:
+            good.append((f, read_file(spark, fmt, options, f.path)))
+        except Exception as exc:  # any parse failure quarantines the file, never the run
+            bad_files.append((f.path, _reason(exc)))
+
+    ingested_at = F.current_timestamp()
+    rows_landed = rows_quarantined = 0
+    data_frames, quarantine_frames = [], []
+    for _file, df in good:
+        if CORRUPT in df.columns:
+            # Cache so Spark allows querying the corrupt-record column on its own (SPARK-21610).
+            df = df.cache()
+            bad_rows = df.where(F.col(CORRUPT).isNotNull())
+            quarantine_frames.append(
+                bad_rows.select(
+                    F.col("_source_file"),
+                    F.lit(f"malformed {fmt} record").alias("reason"),
+                    F.col(CORRUPT).alias("record"),
+                )
+            )
+            df = df.where(F.col(CORRUPT).isNull()).drop(CORRUPT)
+        data_frames.append(df)
+
+    snapshot_before = current_snapshot_id(spark, table) if table_exists(spark, table) else None
+    files_with_rows: set[str] = set()
+    if data_frames:
+        data = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), data_frames)
+        data_columns = [c for c in data.columns if c != "_source_file"]
+        data = data.select(*data_columns, "_source_file", ingested_at.alias("_ingested_at"))
+        per_file = data.groupBy("_source_file").agg(F.count("*").alias("n")).collect()
+        counts = {r["_source_file"]: int(r["n"]) for r in per_file}
+        rows_landed = int(sum(counts.values()))
+        files_with_rows = {p for p, n in counts.items() if n > 0}
+        if rows_landed:
+            _append(spark, data, table)
+
+    quarantine_rows = [(path, reason, None) for path, reason in bad_files]
+    if quarantine_rows or quarantine_frames:
+        frames = list(quarantine_frames)
+        if quarantine_rows:
+            frames.append(
+                spark.createDataFrame(quarantine_rows, "_source_file string, reason string, record string")
+            )
+        quarantine = reduce(lambda a, b: a.unionByName(b), frames)
+        quarantine = quarantine.withColumn("_ingested_at", ingested_at).withColumn("_run_id", F.lit(run_id))
+        rows_quarantined = quarantine.count()
+        if rows_quarantined:
+            _append(spark, quarantine, quarantine_table)
+
+    for path, reason in bad_files:
+        pipes.log.warning(f"quarantined {path}: {reason}")
+
+    metadata: dict[str, Any] = {
+        "dagster/table_name": {"type": "text", "raw_value": table},
+        "dagster/row_count": {"type": "int", "raw_value": _count(spark, table)},
+        "rows_landed": {"type": "int", "raw_value": rows_landed},
+        "files_landed": {"type": "int", "raw_value": len(files_with_rows)},
+        "files_quarantined": {"type": "int", "raw_value": len(bad_files)},
+        "rows_quarantined": {"type": "int", "raw_value": int(rows_quarantined)},
+        "files_seen": {"type": "int", "raw_value": len(found)},
+        "files_backlog": {"type": "int", "raw_value": backlog},
+        "source_uri": {"type": "text", "raw_value": extras["uri"]},
+        "quarantine_table": {"type": "text", "raw_value": quarantine_table},
+    }
+    if table_exists(spark, table):
+        metadata["dagster/column_schema"] = pipes_schema(spark.table(table))
+        snapshot = current_snapshot_id(spark, table)
+        metadata["iceberg_snapshot_id"] = {"type": "text", "raw_value": str(snapshot)}
+        metadata["new_snapshot"] = {"type": "bool", "raw_value": snapshot != snapshot_before}
+    if bad_files:
+        metadata["quarantined_files"] = {
+            "type": "md",
+            "raw_value": "\n".join(
+                ["| file | reason |", "|---|---|"] + [f"| {p} | {r} |" for p, r in bad_files]
+            ),
+        }
+    return metadata
+
+
+def _append(spark: SparkSession, df: DataFrame, table: str) -> None:
+    """Append to an Iceberg table, creating it on first use; new source columns are added to it."""
+    if not table_exists(spark, table):
+        writer = df.writeTo(table).using("iceberg").tableProperty("format-version", "2")
+        writer.tableProperty("write.spark.accept-any-schema", "true").create()
+        return
+    # Iceberg checks column order on write: existing columns in table order, then the new ones.
+    existing = spark.table(table).columns
+    ordered = [c for c in existing if c in df.columns] + [c for c in df.columns if c not in existing]
+    df.select(*ordered).writeTo(table).option("mergeSchema", "true").append()
+
+
+def _count(spark: SparkSession, table: str) -> int:
+    if not table_exists(spark, table):
+        return 0
+    return int(spark.sql(f"SELECT count(*) FROM {table}").collect()[0][0])
+
+
+def main() -> None:
+    """Entry point under Dagster Pipes."""
+    with open_dagster_pipes() as pipes:
+        started = time.monotonic()
+        spark = spark_session(f"tardis-land-files-{pipes.extras['product']}")
+        metadata = land(pipes, spark, dict(pipes.extras))
+        metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
+        pipes.report_asset_materialization(metadata=metadata, asset_key=pipes.extras["asset_key"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,601 @@
+"""Land a Kafka topic into the Iceberg raw table `raw.<product>`, exactly once by Kafka coordinates.
+
+A Structured Streaming query (Spark's Kafka source) reads the topic; each micro-batch is decoded
+(JSON validated against its JSON Schema, Avro, Protobuf) and split: good records append to
+`raw.<product>` with their coordinates, raw bytes and decoded `payload`; records that cannot be
+decoded go to `raw.<product>__quarantine` with the reason. `trigger(availableNow=True)` makes a
+materialization; a processing-time trigger makes the same code a long-running stream.
+
+Exactly once: the checkpoint lives beside the table, and every commit also records, in the Iceberg
+snapshot summary, the next offset per partition it covers. A replayed batch (a crash between the
+Iceberg commit and the checkpoint commit, or a lost checkpoint) is filtered against those offsets,
+so no offset is ever written twice and none is skipped. The source fails on data loss (offsets
+deleted by retention before they were landed) instead of silently skipping them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.functions import partitioning
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+
+from tardis_dagster.jobs import json_checks
+from tardis_dagster.jobs.common import current_snapshot_id, ensure_namespace, pipes_schema, table_exists
+
+OFFSETS_PROPERTY = "tardis.kafka.next-offsets"
+RUN_PROPERTY = "tardis.run-id"
+BYTES_PROPERTY = "tardis.kafka.value-bytes"
+COORDINATES = "topic STRING, `partition` INT, `offset` BIGINT, `timestamp` TIMESTAMP, key BINARY, "
+COORDINATES += "headers ARRAY<STRUCT<key: STRING, value: BINARY>>, value BINARY"
+
+# Type changes an existing raw column may take: Iceberg's own safe promotions.
+_WIDENINGS = {("int", "bigint"), ("float", "double")}
+
+
+class IncompatibleSchemaError(ValueError):
+    """The topic schema changed in a way the raw table cannot follow (a narrowed or changed type)."""
+
+
+# --- decoding (runs inside foreachBatch, on the Spark driver) ------------------------------------------
+
+
+def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
+    """A UDF returning why a value is not a valid record of the JSON Schema, or null when it is."""
+    schema = json.loads(schema_text)  # once, not per record
+
+    def check(value: bytes | None) -> str | None:
+        from tardis_dagster.core.formats import jsonschema as json_format
+
+        if value is None:
+            return "empty value (null)"
+        try:
+            record = json.loads(bytes(value).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return f"not JSON: {exc}"
+        errors = json_format.validate(schema, record)
+        return "; ".join(errors)[:2000] if errors else None
+
+    return F.udf(check, StringType())
+
+
+def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], Column]:
+    """A UDF returning why a value is not one Avro record of the schema (Spark's from_avro accepts
+    trailing garbage and some truncated input), or null when it is."""
+    from tardis_dagster.core.formats import avro as avro_format
+
+    schema = avro_format.parse_schema(schema_text)  # once, not per record
+
+    def check(value: bytes | None) -> str | None:
+
+        if value is None:
+            return "empty value (null)"
+        data = bytes(value)
+        try:
+            if wire_format:
+                _schema_id, data = avro_format.wire_split(data)
+            avro_format.decode(schema, data)
+        except Exception as exc:  # any decoding failure is a reason to quarantine, with its message
+            return f"not valid Avro for the topic schema: {exc}"[:2000]
+        return None
+
+    return F.udf(check, StringType())
+
+
+def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Column]:
+    """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot."""
+
+    def decode(value: bytes | None) -> tuple[str | None, str | None]:
+        from tardis_dagster.core.formats import protobuf as protobuf_format
+
+        if value is None:
+            return None, "empty value (null)"
+        try:
+            decoded = protobuf_format.decode(base64.b64decode(descriptor_b64), message, bytes(value))
+            return json.dumps(protobuf_format.to_dict(decoded)), None
+        except ValueError as exc:
+            return None, str(exc)[:2000]
+
+    schema = StructType([StructField("json", StringType()), StructField("error", StringType())])
+    return F.udf(decode, schema)
+
+
+def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
+    """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records."""
+    fmt, ddl = extras["format"], extras["payload_ddl"]
+    if fmt == "json":
+        schema = json.loads(extras["schema_text"])
+        text = F.col("value").cast("string")
+        if not json_checks.supported(schema):
+            # Beyond flat event schemas: validated by the jsonschema package, row by row.
+            options = {"mode": "PERMISSIVE"}
+            error = _json_error_udf(extras["schema_text"])(F.col("value"))
+            payload = F.from_json(text, ddl, options)
+            return df.withColumn("_error", error).withColumn(
+                "payload", F.when(F.col("_error").isNull(), payload)
+            )
+        payload_type = parse_payload_schema(df.sparkSession, ddl)
+        options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
+        df = df.withColumn(
+            "_parsed", F.from_json(text, json_checks.parse_type(schema, payload_type), options)
+        )
+        df = df.withColumn("_keys", json_checks.keys_of(text))
+        df = df.withColumn("_typed", json_checks.typed_payload(schema, "_parsed", payload_type))
+        checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"), F.col("_typed"))
+        assert checks is not None
+        df = json_checks.with_violations(df, checks, "_error")
+        payload = F.when(F.col("_error").isNull(), F.col("_typed"))
+        return df.withColumn("payload", payload).drop("_parsed", "_keys", "_typed")
+    if fmt == "avro":
+        from pyspark.sql.avro.functions import from_avro
+
+        wire = bool(extras.get("wire_format"))
+        error = _avro_error_udf(extras["schema_text"], wire)(F.col("value"))
+        # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
+        body = F.expr("substring(value, 6, length(value) - 5)") if wire else F.col("value")
+        df = df.withColumn("_error", error)
+        return df.withColumn(
+            "payload",
+            F.when(F.col("_error").isNull(), from_avro(body, extras["schema_text"], {"mode": "FAILFAST"})),
+        )
+    if fmt == "protobuf":
+        result = _protobuf_udf(extras["descriptor_b64"], extras["message"])(F.col("value"))
+        df = df.withColumn("_decoded", result)
+        payload = F.from_json(F.col("_decoded.json"), ddl, {"mode": "FAILFAST"})
+        return (
+            df.withColumn("_error", F.col("_decoded.error")).withColumn("payload", payload).drop("_decoded")
+        )
+    raise ValueError(f"unknown format {fmt}")
+
+
+# --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
+
+
+def _per_table(spark: SparkSession, tables: list[str], select: str, where: str) -> dict[str, Any]:
+    """`SELECT <select> FROM <table>.snapshots WHERE <where>` (one aggregate row) for every table, in
+    one query: each metadata query is a Spark job of its own."""
+    rows = spark.sql(
+        " UNION ALL ".join(
+            f"SELECT {i} AS i, {select} FROM {table}.snapshots WHERE {where}"
+            for i, table in enumerate(tables)
+        )
+    ).collect()
+    return {tables[int(r["i"])]: r for r in rows}
+
+
+def next_offsets(spark: SparkSession, tables: list[str]) -> dict[str, dict[int, int]]:
+    """Per table and partition, the first offset not yet in it (from its newest snapshot that
+    recorded it)."""
+    rows = _per_table(
+        spark,
+        tables,
+        f"max_by(summary['{OFFSETS_PROPERTY}'], committed_at) AS o",
+        f"summary['{OFFSETS_PROPERTY}'] IS NOT NULL",
+    )
+    recorded = {table: r["o"] for table, r in rows.items() if r["o"] is not None}
+    result = {}
+    for table in tables:
+        if table in recorded:
+            result[table] = {int(p): int(o) for p, o in json.loads(recorded[table]).items()}
+            continue
+        # Snapshots expired (or a table landed by older code): fall back to the data itself.
+        result[table] = {
+            int(r[0]): int(r[1]) + 1
+            for r in spark.sql(
+                f"SELECT `partition`, max(`offset`) FROM {table} GROUP BY `partition`"
+            ).collect()
+        }
+    return result
+
+
+def _not_landed(df: DataFrame, landed: dict[int, int]) -> DataFrame:
+    if not landed:
+        return df
+    condition = F.lit(True)
+    for partition, offset in landed.items():
+        condition = F.when(F.col("partition") == partition, F.col("offset") >= offset).otherwise(condition)
+    return df.where(condition)
+
+
+def _commit(
+    df: DataFrame, table: str, offsets: dict[int, int], run_id: str, size: tuple[int, int] | None = None
+) -> int:
+    """Append `df` to `table`, recording the offsets it covers and its size; returns the rows written.
+
+    `size` is (rows, value bytes) when the caller already knows it; otherwise it is counted here.
+    """
+    if size is None:
+        row = df.agg(
+            F.count("*").alias("n"), F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b")
+        ).first()
+        size = (int(row["n"]), int(row["b"]))
+    if size[0]:
+        (
+            df.writeTo(table)
+            .option(
+                f"snapshot-property.{OFFSETS_PROPERTY}", json.dumps({str(p): o for p, o in offsets.items()})
+            )
+            .option(f"snapshot-property.{RUN_PROPERTY}", run_id)
+            .option(f"snapshot-property.{BYTES_PROPERTY}", str(size[1]))
+            .append()
+        )
+    return size[0]
+
+
+def make_batch_writer(extras: dict[str, Any], run_id: str) -> Callable[[DataFrame, int], None]:
+    """The foreachBatch function: decode, split, and commit good and quarantined records exactly once."""
+    table, quarantine = extras["table"], extras["quarantine_table"]
+
+    def write_batch(batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        # Decoded once and kept: the offset bounds, both tables' counts and their writes read it.
+        decoded = (
+            decode(batch, extras)
+            .withColumn("_ingested_at", F.current_timestamp())
+            .withColumn("_batch_id", F.lit(batch_id).cast("bigint"))
+            .persist()
+        )
+        try:
+            # One pass for everything the commits need: per partition and outcome, offsets and sizes.
+            stats = (
+                decoded.groupBy("partition", F.col("_error").isNull().alias("good"))
+                .agg(
+                    F.min("offset").alias("first"),
+                    F.max("offset").alias("last"),
+                    F.count("*").alias("n"),
+                    F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b"),
+                )
+                .collect()
+            )
+            if not stats:
+                return
+            last: dict[int, int] = {}
+            for row in stats:
+                last[int(row["partition"])] = max(last.get(int(row["partition"]), -1), int(row["last"]))
+            ledger = next_offsets(spark, [quarantine, table])
+            for target, good in ((quarantine, False), (table, True)):
+                landed = ledger[target]
+                covered = {**landed, **{p: max(landed.get(p, 0), o + 1) for p, o in last.items()}}
+                rows = decoded.where(F.col("_error").isNull() if good else F.col("_error").isNotNull())
+                if good:
+                    out = rows.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
+                else:
+                    out = rows.select(
+                        *_COORDINATE_NAMES, F.col("_error").alias("reason"), "_ingested_at", "_batch_id"
+                    )
+                mine = [r for r in stats if r["good"] == good]
+                replayed = any(landed.get(int(r["partition"]), 0) > int(r["first"]) for r in mine)
+                # Normally nothing of the batch is landed yet and the sizes are known; a replay recounts.
+                size = None if replayed else (sum(int(r["n"]) for r in mine), sum(int(r["b"]) for r in mine))
+                _commit(_not_landed(out, landed), target, covered, run_id, size)
+        finally:
+            decoded.unpersist()
+
+    return write_batch
+
+
+_COORDINATE_NAMES = ["topic", "partition", "offset", "timestamp", "key", "headers", "value"]
+
+
+# --- tables and schema evolution ------------------------------------------------------------------------
+
+
+def ensure_tables(spark: SparkSession, extras: dict[str, Any]) -> list[str]:
+    """Create the raw and quarantine tables, or evolve the raw payload to the topic's current schema.
+
+    Returns the schema changes applied to an existing raw table.
+    """
+    table, quarantine = extras["table"], extras["quarantine_table"]
+    payload = parse_payload_schema(spark, extras["payload_ddl"])
+    ensure_namespace(spark, table.split(".")[0])
+    coordinates = spark.createDataFrame([], COORDINATES).schema
+    tail = [StructField("_ingested_at", TimestampType()), StructField("_batch_id", LongType())]
+    schemas = {
+        quarantine: StructType([*coordinates.fields, StructField("reason", StringType()), *tail]),
+        table: StructType([*coordinates.fields, StructField("payload", payload), *tail]),
+    }
+    changes: list[str] = []
+    for name, schema in schemas.items():
+        if table_exists(spark, name):
+            if name == table:
+                changes = evolve_payload(spark, table, payload)
+            continue
+        (
+            spark.createDataFrame([], schema)
+            .writeTo(name)
+            .using("iceberg")
+            .partitionedBy(partitioning.days("timestamp"))
+            .tableProperty("format-version", "2")
+            # A batch spans a day or two of partitions: write them side by side instead of shuffling.
+            .tableProperty("write.distribution-mode", "none")
+            .tableProperty("write.spark.fanout.enabled", "true")
+            .create()
+        )
+    return changes
+
+
+def parse_payload_schema(spark: SparkSession, ddl: str) -> StructType:
+    """Parse a DDL field list with the server's parser (a Spark Connect client has no JVM of its own)."""
+    return spark.createDataFrame([], ddl).schema
+
+
+def evolve_payload(spark: SparkSession, table: str, new: StructType) -> list[str]:
+    """Add new payload fields; widen int->bigint, float->double, decimal precision; refuse the rest.
+
+    Returns the changes applied. Raises IncompatibleSchemaError naming the field otherwise.
+    """
+    current = spark.table(table).schema["payload"].dataType
+    assert isinstance(current, StructType)
+    existing = {f.name: f.dataType for f in current.fields}
+    changes = []
+    for field in new.fields:
+        old = existing.get(field.name)
+        if old is None:
+            spark.sql(
+                f"ALTER TABLE {table} ADD COLUMN payload.`{field.name}` {field.dataType.simpleString()}"
+            )
+            changes.append(f"added payload.{field.name} {field.dataType.simpleString()}")
+            continue
+        if old == field.dataType:
+            continue
+        before, after = old.simpleString(), field.dataType.simpleString()
+        if _widening(before, after):
+            spark.sql(f"ALTER TABLE {table} ALTER COLUMN payload.`{field.name}` TYPE {after}")
+            changes.append(f"widened payload.{field.name} {before} -> {after}")
+            continue
+        raise IncompatibleSchemaError(
+            f"field '{field.name}' changed type from {before} to {after} in the topic schema; {table} cannot "
+            "follow that change (only new optional fields and widening int->bigint, float->double, decimal "
+            "precision up are applied). Publish the change as a new topic or a new major contract version."
+        )
+    return changes
+
+
+def _widening(old: str, new: str) -> bool:
+    if (old, new) in _WIDENINGS:
+        return True
+    if old.startswith("decimal(") and new.startswith("decimal("):
+        (p1, s1), (p2, s2) = (tuple(int(x) for x in t[8:-1].split(",")) for t in (old, new))
+        return s1 == s2 and p2 >= p1
+    return False
+
+
+# --- the query and what it reports ---------------------------------------------------------------------
+
+
+def checkpoint_location(spark: SparkSession, table: str) -> str:
+    """Beside the table's own folder (not inside it, where orphan-file cleanup would delete it)."""
+    location = next(
+        r["data_type"]
+        for r in spark.sql(f"DESCRIBE TABLE EXTENDED {table}").collect()
+        if r["col_name"] == "Location"
+    )
+    return location.rstrip("/") + "__kafka_checkpoint"
+
+
+# Kafka consumer settings of the landing reads (`kafka_options` of the job's extras win over them).
+# Spark reads offset ranges that exist, yet each task's consumer ended on a fetch the broker held for
+# `fetch.max.wait.ms` (500 ms by default): half a second per task, most of a small batch's time.
+# Larger fetches per partition (1 MB by default) take fewer round trips to the broker.
+CONSUMER_DEFAULTS = {"fetch.max.wait.ms": "10", "max.partition.fetch.bytes": str(8 << 20)}
+
+
+def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigger: dict[str, Any]):
+    """Start the landing query (the caller waits for it)."""
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", extras["bootstrap"])
+        .option("subscribe", extras["topic"])
+        .option("startingOffsets", "earliest")
+        .option("includeHeaders", "true")
+        .option("failOnDataLoss", "true")
+    )
+    if extras.get("max_offsets_per_trigger"):
+        reader = reader.option("maxOffsetsPerTrigger", str(extras["max_offsets_per_trigger"]))
+    if extras.get("min_partitions"):
+        reader = reader.option("minPartitions", str(extras["min_partitions"]))
+    for key, value in {**CONSUMER_DEFAULTS, **(extras.get("kafka_options") or {})}.items():
+        reader = reader.option(f"kafka.{key}", value)
+    return (
+        reader.load()
+        .writeStream.queryName(f"tardis_land_{extras['product']}_{run_id[:8]}")
+        .foreachBatch(make_batch_writer(extras, run_id))
+        .option("checkpointLocation", checkpoint_location(spark, extras["table"]))
+        .trigger(**trigger)
+        .start()
+    )
+
+
+def run_stats(
+    spark: SparkSession, tables: list[str], run_id: str, since_ms: int = 0
+) -> dict[str, tuple[int, int]]:
+    """Per table, (records, value bytes) this run committed (after `since_ms`), from snapshot summaries."""
+    rows = _per_table(
+        spark,
+        tables,
+        f"coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
+        f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b",
+        f"summary['{RUN_PROPERTY}'] = '{run_id}' AND unix_millis(committed_at) > {int(since_ms)}",
+    )
+    return {table: (int(r["n"]), int(r["b"])) for table, r in rows.items()}
+
+
+def end_offsets(
+    bootstrap: str, topics: list[str], kafka_options: dict[str, str] | None = None
+) -> dict[str, dict[str, int]]:
+    """The broker's high watermark per partition of each existing topic (no data is consumed)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "tardis-offsets",
+            "enable.auto.commit": False,
+            **(kafka_options or {}),
+        }
+    )
+    try:
+        metadata = consumer.list_topics(timeout=10)
+        result = {}
+        for topic in topics:
+            if topic not in metadata.topics or metadata.topics[topic].error is not None:
+                continue
+            result[topic] = {
+                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in sorted(metadata.topics[topic].partitions)
+            }
+        return result
+    finally:
+        consumer.close()
+
+
+# Failures after which a restart resumes from the checkpoint, with the reason told to the user.
+RESTARTABLE = {
+    # Spark 4.1's Kafka source fails computing the progress metrics of a batch replayed after a
+    # crash (NullPointerException in KafkaMicroBatchStream.metrics), after the batch and its
+    # checkpoint commit are written.
+    "KafkaMicroBatchStream": "Spark's Kafka source failed its metrics after replaying a committed batch",
+    # Spark gives a starting Python worker 10 s to connect back, which an overloaded node can miss.
+    "Python worker failed to connect back": "a Spark Python worker did not start in time",
+}
+ATTEMPTS = 3
+
+
+def run_available_now(
+    spark: SparkSession, extras: dict[str, Any], run_id: str, warn: Callable[[str], None]
+) -> None:
+    """Land everything available now, restarting after a known transient failure (`RESTARTABLE`).
+
+    A restart continues from the last committed batch: offsets and the raw table are the ledger,
+    so a restart neither skips nor repeats a record.
+    """
+    from pyspark.errors import PySparkException
+
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            start_query(spark, extras, run_id, {"availableNow": True}).awaitTermination()
+            return
+        except PySparkException as exc:
+            stack = _stack(exc)
+            reason = next((why for marker, why in RESTARTABLE.items() if marker in stack), None)
+            if attempt == ATTEMPTS or reason is None:
+                raise
+            warn(f"{reason}; restarting from the last committed batch (attempt {attempt + 1})")
+
+
+def _stack(exc: Exception) -> str:
+    """The exception text including the JVM stack trace (Spark Connect puts it in the message)."""
+    return str(exc) + str(getattr(exc, "getStackTrace", lambda: "")() or "")
+
+
+def landed_offsets(spark: SparkSession, extras: dict[str, Any]) -> dict[str, int]:
+    """Per partition, the first offset not yet landed in either the raw or the quarantine table."""
+    ledger = next_offsets(spark, [extras["table"], extras["quarantine_table"]])
+    raw, quarantine = ledger[extras["table"]], ledger[extras["quarantine_table"]]
+    return {str(p): max(raw.get(p, 0), quarantine.get(p, 0)) for p in set(raw) | set(quarantine)}
+
+
+def materialization_metadata(
+    spark: SparkSession,
+    extras: dict[str, Any],
+    run_id: str,
+    before: dict[str, int],
+    changes: list[str],
+    since_ms: int = 0,
+) -> tuple[dict[str, Any], int, int]:
+    """Metadata for a landing run (or, streaming, for its interval since `since_ms`).
+
+    Also returns (records landed, records quarantined).
+    """
+    table, quarantine = extras["table"], extras["quarantine_table"]
+    stats = run_stats(spark, [table, quarantine], run_id, since_ms)
+    (landed, landed_bytes), (quarantined, _) = stats[table], stats[quarantine]
+    after = landed_offsets(spark, extras)
+    topic = extras["topic"]
+    high = end_offsets(extras["bootstrap"], [topic], extras.get("kafka_options")).get(topic, {})
+    lag = {p: max(0, o - after.get(p, 0)) for p, o in high.items()}
+    rows = "\n".join(
+        f"| {p} | {before.get(p, 0)} | {after.get(p, 0)} | {after.get(p, 0) - before.get(p, 0)} | {lag[p]} |"
+        for p in sorted(high, key=int)
+    )
+    total = int(spark.sql(f"SELECT count(*) FROM {table}").collect()[0][0])
+    metadata: dict[str, Any] = {
+        "dagster/table_name": {"type": "text", "raw_value": table},
+        "dagster/row_count": {"type": "int", "raw_value": total},
+        "dagster/column_schema": pipes_schema(spark.table(table)),
+        "records_landed": {"type": "int", "raw_value": landed},
+        "bytes_landed": {"type": "int", "raw_value": landed_bytes},
+        "records_quarantined": {"type": "int", "raw_value": quarantined},
+        "consumer_lag": {"type": "int", "raw_value": sum(lag.values())},
+        "start_offsets": {"type": "json", "raw_value": before},
+        "end_offsets": {"type": "json", "raw_value": after},
+        "offsets": {
+            "type": "md",
+            "raw_value": "| partition | start offset | end offset | records | lag |\n|---|---|---|---|---|\n"
+            + rows,
+        },
+        "iceberg_snapshot_id": {"type": "text", "raw_value": str(current_snapshot_id(spark, table))},
+        "topic": {"type": "text", "raw_value": extras["topic"]},
+        "quarantine_table": {"type": "text", "raw_value": quarantine},
+    }
+    if changes:
+        metadata["schema_changes"] = {"type": "md", "raw_value": "\n".join(f"- {c}" for c in changes)}
+    return metadata, landed, quarantined
+
+
+def main() -> None:
+    """Entry point under Dagster Pipes: one availableNow run, reported as a materialization + check."""
+    from dagster_pipes import open_dagster_pipes
+
+    from tardis_dagster.jobs.common import spark_session
+
+    with open_dagster_pipes() as pipes:
+        extras = dict(pipes.extras)
+        started = time.monotonic()
+        spark = spark_session(f"tardis-land-kafka-{extras['product']}")
+        try:
+            changes = ensure_tables(spark, extras)
+        except IncompatibleSchemaError as exc:
+            pipes.log.error(str(exc))  # the reason, in the run's log, not buried in a stack trace
+            raise
+        before = landed_offsets(spark, extras)
+        run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
+        run_id = str(run_id)
+        prepared = time.monotonic()
+        run_available_now(spark, extras, run_id, pipes.log.warning)
+        landed_at = time.monotonic()
+        metadata, landed, quarantined = materialization_metadata(spark, extras, run_id, before, changes)
+        metadata["phase_seconds"] = {
+            "type": "json",
+            "raw_value": {
+                "prepare": round(prepared - started, 2),
+                "land": round(landed_at - prepared, 2),
+                "report": round(time.monotonic() - landed_at, 2),
+            },
+        }
+        metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
+        share = quarantined / (landed + quarantined) if landed + quarantined else 0.0
+        threshold = float(extras["quarantine_threshold"])
+        pipes.report_asset_materialization(metadata=metadata, asset_key=extras["asset_key"])
+        pipes.report_asset_check(
+            check_name="quarantine_share",
+            passed=share <= threshold,
+            asset_key=extras["asset_key"],
+            severity="ERROR",
+            metadata={
+                "quarantined_share": {"type": "float", "raw_value": round(share, 6)},
+                "threshold": {"type": "float", "raw_value": threshold},
+                "records_quarantined": {"type": "int", "raw_value": quarantined},
+                "records_landed": {"type": "int", "raw_value": landed},
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The load types, each a single Iceberg commit on the audit branch.
+
+- append: every source record once (MERGE on the source id, so a replayed record is not inserted again);
+- full: INSERT OVERWRITE with the latest complete load; its rows inserted, updated and deleted are
+  counted against the load it replaces (`full_changes`), not as every row deleted and written again;
+- upsert: MERGE on the key, a row replaced only by a greater `version_by` (late older versions lose);
+  every version of the batch is also appended to the change stream (`standardize.append_changes`);
+- scd2: history per key; each version's `valid_from` is its `version_by` value, `valid_to` the next
+  version's, `is_current` the last one. Out-of-order versions are placed by recomputing the history of
+  the touched keys only, then merging the inserted versions and the closed intervals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from pyspark.sql.window import Window
+
+from tardis_dagster.jobs.common import current_snapshot_id, quote
+from tardis_dagster.jobs.std.casting import LOADED_AT, SOURCE_ID
+
+VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
+HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
+
+
+def history_order(load: dict[str, Any]) -> str:
+    """The column that orders an scd2 history: `version_by`, else the time the row was loaded."""
+    return load["version_by"] or LOADED_AT
+
+
+def distinct_records(good: DataFrame) -> DataFrame:
+    """One row per source record: a record delivered twice (same Kafka coordinates, same file row)
+    counts once. What an append table and an upsert's change stream hold of a batch."""
+    return good.dropDuplicates([SOURCE_ID])
+
+
+def batch_rows(good: DataFrame, load: dict[str, Any]) -> DataFrame:
+    """The batch as the load type writes it: one row per key (upsert), per key and version (scd2),
+    per source record (append, full)."""
+    key = [F.col(quote(k)) for k in load["key"]]
+    if load["type"] == "upsert":
+        order = [F.col(quote(load["version_by"])).desc_nulls_last()] if load["version_by"] else []
+        return _first(good, key, [*order, F.col(SOURCE_ID).desc()])
+    if load["type"] == "scd2":
+        return _first(good, [*key, F.col(quote(history_order(load)))], [F.col(SOURCE_ID).desc()])
+    return distinct_records(good)
+
+
+def _first(df: DataFrame, partition: list, order: list) -> DataFrame:
+    window = Window.partitionBy(*partition).orderBy(*order)
+    return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
+
+
+def write(
+    spark: SparkSession, table: str, batch: DataFrame, load: dict[str, Any], columns: list[str]
+) -> None:
+    """Write `batch` into `table` (the session's WAP branch is set by the caller) per the load type."""
+    view = "tardis_std_batch"
+    if load["type"] == "scd2":
+        batch = scd2_changes(spark, table, batch, load, columns)
+    batch.createOrReplaceTempView(view)
+    if load["type"] == "full":
+        names = ", ".join(quote(c) for c in spark.table(table).columns)
+        spark.sql(f"INSERT OVERWRITE {table} SELECT {names} FROM {view}")
+    elif load["type"] == "append":
+        spark.sql(
+            f"MERGE INTO {table} t USING {view} s ON t.{SOURCE_ID} = s.{SOURCE_ID} "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+    elif load["type"] == "upsert":
+        newer = (
+            f"s.{quote(load['version_by'])} > t.{quote(load['version_by'])}" if load["version_by"] else "true"
+        )
+        spark.sql(
+            f"MERGE INTO {table} t USING {view} s ON {_on(load['key'])} "
+            f"WHEN MATCHED AND {newer} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        )
+    else:
+        spark.sql(
+            f"MERGE INTO {table} t USING {view} s ON {_on([*load['key'], VALID_FROM])} "
+            f"WHEN MATCHED THEN UPDATE SET t.{VALID_TO} = s.{VALID_TO}, t.{IS_CURRENT} = s.{IS_CURRENT} "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+
+
+def _on(columns: list[str]) -> str:
+    return " AND ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+
+
+def scd2_changes(
+    spark: SparkSession, table: str, batch: DataFrame, load: dict[str, Any], columns: list[str]
+) -> DataFrame:
+    """The rows to merge for an scd2 batch: new versions, and published versions whose interval changes.
+
+    Only the history of keys in the batch is read. A version already published (same key and
+    `valid_from`) is kept as it is, so a replay changes nothing.
+    """
+    key = list(load["key"])
+    order = history_order(load)
+    ordered = [*columns, SOURCE_ID, LOADED_AT]
+    version_type = batch.schema[order].dataType
+    published = (
+        spark.table(table)
+        .join(batch.select(*[quote(k) for k in key]).distinct(), key, "left_semi")
+        .select(
+            *[quote(c) for c in ordered],
+            VALID_FROM,
+            F.col(VALID_TO).alias("_old_valid_to"),
+            F.lit(False).alias("_new"),
+        )
+    )
+    incoming = (
+        batch.withColumn(VALID_FROM, F.col(quote(order)))
+        .join(published.select(*[quote(k) for k in key], VALID_FROM), [*key, VALID_FROM], "left_anti")
+        .select(
+            *[quote(c) for c in ordered],
+            VALID_FROM,
+            F.lit(None).cast(version_type).alias("_old_valid_to"),
+            F.lit(True).alias("_new"),
+        )
+    )
+    history = published.unionByName(incoming)
+    window = Window.partitionBy(*[quote(k) for k in key]).orderBy(F.col(VALID_FROM))
+    history = history.withColumn(VALID_TO, F.lead(VALID_FROM).over(window))
+    changed = history.where(F.col("_new") | ~F.col(VALID_TO).eqNullSafe(F.col("_old_valid_to")))
+    # Materialized: the MERGE must not re-read the table it is writing.
+    return changed.select(
+        *[quote(c) for c in ordered], VALID_FROM, VALID_TO, F.col(VALID_TO).isNull().alias(IS_CURRENT)
+    ).localCheckpoint()
+
+
+def full_changes(
+    spark: SparkSession, table: str, branch: str, columns: list[str], load: dict[str, Any]
+) -> dict[str, int]:
+    """Rows a full load on `branch` inserts, updates and deletes against the table's published load.
+
+    Compared on the contract columns (a reload stamps new `_source_id` and `_loaded_at`): with a key, a
+    key only in the new load is inserted, only in the old one deleted, in both with another row updated;
+    without a key, rows are compared whole, as a multiset. One grouped pass over both loads.
+    """
+    published = current_snapshot_id(spark, table)
+    new = _tagged(spark.sql(f"SELECT * FROM {table} VERSION AS OF '{branch}'"), columns, load["key"], 1)
+    if published is not None:
+        old = spark.sql(f"SELECT * FROM {table} VERSION AS OF {published}")
+        new = _tagged(old, columns, load["key"], 0).unionByName(new)
+    per_id = new.groupBy("_id").agg(
+        F.sum(1 - F.col("_side")).alias("old"),
+        F.sum("_side").alias("new"),
+        F.countDistinct("_row").alias("rows"),
+    )
+    counts = per_id.agg(
+        F.sum(F.greatest(F.col("new") - F.col("old"), F.lit(0))).alias("inserted"),
+        F.sum(F.when((F.col("old") > 0) & (F.col("new") > 0) & (F.col("rows") > 1), 1).otherwise(0)).alias(
+            "updated"
+        ),
+        F.sum(F.greatest(F.col("old") - F.col("new"), F.lit(0))).alias("deleted"),
+    ).first()
+    return {name: int(counts[name] or 0) for name in ("inserted", "updated", "deleted")}
+
+
+def _tagged(df: DataFrame, columns: list[str], key: list[str], side: int) -> DataFrame:
+    """(row id: its key, or the whole row without one; the row's contract values as JSON; side 0/1).
+
+    A column the older snapshot does not have yet (schema evolution) reads as null.
+    """
+    values = [F.col(quote(c)) if c in df.columns else F.lit(None).alias(c) for c in columns]
+    row = F.to_json(F.struct(*values))
+    ids = F.struct(*[F.col(quote(k)) for k in key]) if key else row
+    return df.select(ids.alias("_id"), row.alias("_row"), F.lit(side).alias("_side"))

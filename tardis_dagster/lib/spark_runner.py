@@ -1,0 +1,124 @@
+"""The Spark job runner: one resource, the same job scripts locally and on Amazon EMR.
+
+Locally a job script runs as a Python subprocess (`PipesSubprocessClient`) whose Spark session is a
+Spark Connect client of the local server (`SPARK_REMOTE`). In production the same script is the
+entry point of an EMR Serverless job run (`PipesEMRServerlessClient`); only configuration differs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import dagster as dg
+from pydantic import Field
+
+from tardis_dagster import jobs as spark_jobs
+from tardis_dagster.jobs import HUGE_METHODS_JIT, JOB_TAG_ENV
+
+
+class SparkJobRunner(dg.ConfigurableResource):
+    """Launches a Spark job script of `tardis_dagster.jobs` through Dagster Pipes."""
+
+    mode: Literal["local", "emr_serverless"] = Field(
+        default="local", description="local: subprocess + Spark Connect; emr_serverless: EMR job run."
+    )
+    spark_remote: str = Field(default="sc://127.0.0.1:15002", description="Spark Connect URL (local mode).")
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="S3-compatible endpoint for s3:// URIs in local mode (moto, MinIO); None = AWS.",
+    )
+    emr_application_id: str | None = Field(default=None, description="EMR Serverless application id.")
+    emr_execution_role_arn: str | None = Field(default=None, description="IAM role the job runs as.")
+    emr_jobs_uri: str | None = Field(
+        default=None,
+        description="s3:// prefix holding the job scripts and `spark_jobs.zip` (uploaded by the deploy).",
+    )
+    emr_spark_submit_parameters: str = Field(
+        default="", description="Extra spark-submit parameters (Glue catalog, Iceberg jars, sizing)."
+    )
+
+    def run(
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        job: str,
+        extras: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+    ) -> dg.PipesClientCompletedInvocation:
+        """Run the job script `spark_jobs/<job>.py` for this step, passing `extras` to it.
+
+        `secrets` are environment variables for the local job process (never in extras, which Dagster
+        may record); EMR jobs get theirs from the job's own configuration (e.g. Secrets Manager).
+        """
+        script = Path(spark_jobs.__file__).parent / f"{job}.py"
+        if not script.exists():
+            raise dg.DagsterInvariantViolationError(f"no Spark job script {script}")
+        if self.mode == "local":
+            env = {"SPARK_REMOTE": self.spark_remote, JOB_TAG_ENV: job_tag(context), **(secrets or {})}
+            if self.s3_endpoint:
+                env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
+            return dg.PipesSubprocessClient(env=env).run(
+                context=context,
+                command=[sys.executable, "-m", f"tardis_dagster.jobs.{job}"],
+                extras=dict(extras),
+            )
+        return self._run_emr_serverless(context, job, extras)
+
+    def results(
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        job: str,
+        extras: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+    ) -> Sequence[dg.PipesExecutionResult]:
+        """`run`, then only what the job reported: no implicit materializations.
+
+        A multi-asset runs one job per selected asset; Pipes would otherwise add an empty
+        materialization for every other selected asset (and for one whose batch was not published).
+        """
+        return self.run(context, job, extras, secrets).get_results(implicit_materializations=False)
+
+    def emr_start_job_run_params(self, job: str, run_name: str) -> dict[str, Any]:
+        """The EMR Serverless StartJobRun request for a job script (separate so it can be inspected)."""
+        if not (self.emr_application_id and self.emr_execution_role_arn and self.emr_jobs_uri):
+            raise dg.DagsterInvariantViolationError(
+                "mode=emr_serverless needs emr_application_id, emr_execution_role_arn and emr_jobs_uri"
+            )
+        prefix = self.emr_jobs_uri.rstrip("/")
+        # The package zip lets a script import its siblings (spark_jobs.common) on the cluster. The
+        # JIT flag as on the local server (local_platform/spark_connect.py); the user's own
+        # parameters come last, so an extraJavaOptions of theirs wins.
+        jit = " ".join(
+            f"--conf spark.{role}.extraJavaOptions={HUGE_METHODS_JIT}" for role in ("driver", "executor")
+        )
+        submit = f"--py-files {prefix}/spark_jobs.zip {jit} {self.emr_spark_submit_parameters}".strip()
+        return {
+            "applicationId": self.emr_application_id,
+            "executionRoleArn": self.emr_execution_role_arn,
+            "name": run_name,
+            "jobDriver": {
+                "sparkSubmit": {"entryPoint": f"{prefix}/{job}.py", "sparkSubmitParameters": submit}
+            },
+        }
+
+    def _run_emr_serverless(
+        self, context: dg.AssetExecutionContext | dg.OpExecutionContext, job: str, extras: Mapping[str, Any]
+    ) -> dg.PipesClientCompletedInvocation:
+        from dagster_aws.pipes import PipesEMRServerlessClient  # boto3 only needed in production
+
+        params = self.emr_start_job_run_params(job, f"{job}-{context.run_id[:8]}")
+        return PipesEMRServerlessClient().run(
+            context=context,
+            start_job_run_params=params,  # type: ignore[arg-type]
+            extras=dict(extras),
+        )
+
+
+def job_tag(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
+    """The Spark job tag of this run and step (telemetry finds the step's Spark jobs by it)."""
+    from tardis_dagster.defs.cost.telemetry import spark_job_tag
+
+    op = context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
+    return spark_job_tag(context.run_id, op.get_step_execution_context().step.key)

@@ -1,0 +1,29 @@
+"""The `tardis` command line: one sub-module per command group, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from tardis_dagster.tooling.cli import check, contract, demo, local, specs, stream
+from tardis_dagster.tooling.cli.generate import generate
+
+app = typer.Typer(
+    name="tardis",
+    help="Tardis: describe a data product in one YAML file; the platform does the rest.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("validate")(specs.validate)
+app.command("schema")(specs.schema)
+app.command("stream")(stream.stream)
+app.command("check")(check.check)
+app.command("generate")(generate)
+app.add_typer(local.app, name="local")
+app.add_typer(demo.app, name="demo")
+app.add_typer(contract.app, name="contract")
+
+
+def main() -> None:
+    """Entry point of the `tardis` console script."""
+    app()
