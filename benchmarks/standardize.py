@@ -71,7 +71,7 @@ def main(changes: int, base: int) -> None:
     with tempfile.TemporaryDirectory(dir=settings.home) as tmp:
         (Path(tmp) / f"{name}.yaml").write_text(SPEC.format(name=name))
         product = load_catalog([Path(tmp)]).by_name(name)
-    assets = standardize_assets([product])
+    assets = standardize_assets([product], get_settings())
     runner = SparkJobRunner(spark_remote=settings.spark_remote)
     spark.sql("CREATE NAMESPACE IF NOT EXISTS raw")
     spark.sql("CREATE NAMESPACE IF NOT EXISTS bench")

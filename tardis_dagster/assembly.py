@@ -1,4 +1,8 @@
-"""Assemble the code location's Definitions from a spec catalog, layer by layer."""
+"""Assemble the code location's Definitions from a spec catalog: each layer builds its own, merged here.
+
+Every layer module exposes one `*_definitions(catalog, settings)`; this is the only module that
+imports them all. Quality checks come last: they target the published assets the layers defined.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import dagster as dg
 
 from tardis_dagster.core.settings import Settings, get_settings
 from tardis_dagster.core.specs import SpecCatalog
-from tardis_dagster.defs import schedules
 from tardis_dagster.defs.alerts import alert_definitions
-from tardis_dagster.defs.cost.assets import cost_report_asset, telemetry_sensors
-from tardis_dagster.defs.dbt.assets import build_dbt_assets, dbt_resources
-from tardis_dagster.defs.landing import files as files_landing
-from tardis_dagster.defs.landing import kafka as kafka_landing
-from tardis_dagster.defs.quality.checks import quality_checks
+from tardis_dagster.defs.cost.assets import cost_definitions
+from tardis_dagster.defs.dbt.assets import dbt_definitions
+from tardis_dagster.defs.landing import landing_definitions
+from tardis_dagster.defs.quality.checks import quality_definitions
 from tardis_dagster.defs.resources import build_resources
-from tardis_dagster.defs.standardize.assets import standardize_assets
+from tardis_dagster.defs.schedules import schedule_definitions
+from tardis_dagster.defs.standardize.assets import standardize_definitions
 
 
 class SpecProblemsError(dg.DagsterInvalidDefinitionError):
@@ -22,7 +25,7 @@ class SpecProblemsError(dg.DagsterInvalidDefinitionError):
 
 
 def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) -> dg.Definitions:
-    """All assets, schedules and resources for the products in `catalog`.
+    """All assets, checks, schedules, sensors and resources for the products in `catalog`.
 
     Invalid specs stop the code location from loading with the validator's own messages: publishing
     a product whose contract does not parse would be worse than not loading.
@@ -31,27 +34,14 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         listing = "\n".join(str(p) for p in catalog.problems)
         raise SpecProblemsError(f"{len(catalog.problems)} problem(s) in the product specs:\n{listing}")
     settings = settings or get_settings()
-    files_assets = files_landing.files_landing_assets(catalog.products)
-    kafka_assets = kafka_landing.kafka_landing_assets(catalog.products)
-    landing = [*([files_assets] if files_assets is not None else []), *kafka_assets]
-    raw_keys = {key.path[-1]: key for a in landing for key in a.keys}
-    assets = [*landing, *standardize_assets(catalog.products)]
-    jobs, sensors = [], []
-    if kafka_assets:
-        jobs.append(kafka_landing.landing_job(kafka_assets))
-        sensor = kafka_landing.kafka_sensor(catalog.products)
-        if sensor is not None:
-            sensors.append(sensor)
-    sensors.extend(alert_definitions(catalog, settings))  # owners hear of failed checks, runs, freshness
-    assets.append(build_dbt_assets())  # dbt: staging, vault, SQL products and cost models, one graph
-    assets.append(cost_report_asset(catalog, settings))  # downstream of the dbt cost models
-    sensors.extend(telemetry_sensors(catalog, settings))  # compute telemetry of every finished run
-    return dg.Definitions(
-        assets=assets,
-        # Post-publish quality rules, on the published tables defined above.
-        asset_checks=quality_checks(catalog, {key for a in assets for key in a.keys}),
-        jobs=jobs,
-        schedules=schedules.build(catalog.products, raw_keys),
-        sensors=sensors,
-        resources={**build_resources(settings), **dbt_resources()},
+    layers = dg.Definitions.merge(
+        landing_definitions(catalog, settings),
+        standardize_definitions(catalog, settings),
+        dbt_definitions(settings),  # staging, vault, SQL products and cost models: one graph
+        cost_definitions(catalog, settings),  # the report, downstream of the dbt cost models
+        alert_definitions(catalog, settings),
+        schedule_definitions(catalog),
+        dg.Definitions(resources=build_resources(settings)),
     )
+    published = {key for assets in layers.assets or [] for key in assets.keys}  # type: ignore[union-attr]
+    return dg.Definitions.merge(layers, quality_definitions(catalog, published))

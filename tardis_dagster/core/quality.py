@@ -19,18 +19,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
 
-import dagster as dg
-
+from tardis_dagster.core import naming
+from tardis_dagster.core.jobs_io import CheckSeverity, Measure, RuleSQL
 from tardis_dagster.core.specs import DataProduct, QualityRule
-from tardis_dagster.lib.attributes import table_key, table_name
 
 SAMPLE_ROWS = 10
 KEY_ROWS_COLUMN = "_rows_with_key"  # not a valid spec identifier, so it cannot clash with a column
-Measure = Literal["rows", "aggregate", "query"]
-CheckSeverity = Literal["WARN", "ERROR"]
 
 _TEMPLATE = re.compile(
     r"\{\{\s*(?:this|product\s*\(\s*(['\"])(?P<name>[^'\"]*)\1\s*\))\s*\}\}|\{#.*?#\}", re.S
@@ -42,36 +37,9 @@ _COUNT_QUERY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class RuleSQL:
-    """One quality rule compiled for one table: what the `quality_checks` Spark job runs."""
-
-    name: str
-    kind: str
-    severity: CheckSeverity
-    measure: Measure
-    check_sql: str
-    sample_sql: str | None
-    description: str
-
-    def as_extras(self) -> dict[str, Any]:
-        """The rule as JSON-ready data for the Spark job."""
-        return asdict(self)
-
-
-def published_layer(product: DataProduct) -> str:
-    """The layer of a product's published table: `mart` for SQL products, `std` for landed ones."""
-    return "mart" if product.source.kind == "sql" else "std"
-
-
 def published_table(product: DataProduct) -> str:
     """`std.<name>` or `mart.<name>`: the table `{{ product('<name>') }}` and the quality rules read."""
-    return table_name(published_layer(product), product.name)
-
-
-def published_key(product: DataProduct) -> dg.AssetKey:
-    """The asset key of the published table (the target of the product's quality checks)."""
-    return table_key(published_layer(product), product.name)
+    return naming.published_table(product.name, product.source.kind)
 
 
 def quote_identifier(name: str) -> str:

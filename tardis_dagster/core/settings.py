@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from tardis_dagster.core.jobs_io import JOB_TAG_ENV
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 Deployment = Literal["local", "prod"]
@@ -47,6 +49,16 @@ class Settings:
     schema_registry_url: str | None = None  # Confluent-compatible registry for `registry_subject` specs
     spark_ui_port: int = 4040  # the local Spark Connect server's UI (its REST API feeds telemetry)
     spark_ui_url: str | None = None  # where job metrics are read; production: EMR's UI / History Server
+    dbt_target: str = "local"  # the dbt profile target (TARDIS_DBT_TARGET)
+    compute_resource_id: str | None = (
+        None  # the compute cost telemetry is charged to (TARDIS_COMPUTE_RESOURCE_ID)
+    )
+    spark_driver_memory: str = "4g"  # the local Spark Connect server's driver (TARDIS_SPARK_DRIVER_MEMORY)
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        """The dbt project of the platform."""
+        return self.project_root / "dbt_project"
 
 
 def _kafka_min_partitions(deployment: str) -> int | None:
@@ -82,8 +94,13 @@ def pii_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+@cache
 def get_settings() -> Settings:
-    """Read the settings once per process from the environment (with local defaults)."""
+    """Read the settings once per process from the environment (with local defaults).
+
+    Cached: callers at the edges (the component, the CLI) read them once and pass them on. A test
+    that changes the environment calls `get_settings.cache_clear()`.
+    """
     home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()
     kafka_port = int(os.environ.get("TARDIS_KAFKA_PORT", "9092"))
     spark_port = int(os.environ.get("TARDIS_SPARK_CONNECT_PORT", "15002"))
@@ -111,7 +128,43 @@ def get_settings() -> Settings:
         schema_registry_url=os.environ.get("TARDIS_SCHEMA_REGISTRY_URL") or None,
         spark_ui_url=os.environ.get("TARDIS_SPARK_UI_URL")
         or (f"http://127.0.0.1:{ui_port}" if deployment == "local" else None),
+        dbt_target=os.environ.get("TARDIS_DBT_TARGET", "local"),
+        compute_resource_id=os.environ.get("TARDIS_COMPUTE_RESOURCE_ID") or None,
+        spark_driver_memory=os.environ.get("TARDIS_SPARK_DRIVER_MEMORY", "4g"),
         alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()
         if os.environ.get("TARDIS_ALERTS_CONFIG")
         else None,
     )
+
+
+@dataclass(frozen=True)
+class JobEnvironment:
+    """What a Spark job process reads from its environment: set by the job runner (locally) or by
+    the cluster's job configuration (EMR). Secrets travel here, never in a job's input."""
+
+    job_tag: str | None  # tags the step's Spark jobs (telemetry)
+    s3_endpoint: str | None  # a local S3 emulator; None on AWS
+    aws_region: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+    @classmethod
+    def read(cls) -> JobEnvironment:
+        """The job process's environment, read once at the job's start."""
+        return cls(
+            job_tag=os.environ.get(JOB_TAG_ENV) or None,
+            s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
+            aws_region=os.environ.get("AWS_REGION", "us-east-1"),
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        )
+
+    @staticmethod
+    def secret(name: str) -> str:
+        """A secret the runner put in the job's environment (e.g. the PII key), or ''."""
+        return os.environ.get(name, "")
+
+
+def environment_secret(name: str) -> str | None:
+    """The value of environment variable `name` (secrets referenced as `${NAME}` in config files)."""
+    return os.environ.get(name)

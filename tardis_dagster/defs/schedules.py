@@ -12,7 +12,9 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from tardis_dagster.core.specs import DataProduct
+from tardis_dagster.core import naming
+from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.lib.attributes import table_key
 
 _NOT_CRON = {None, "on_upstream", "streaming"}
 
@@ -41,3 +43,11 @@ def build(
             )
         )
     return schedules
+
+
+def schedule_definitions(catalog: SpecCatalog) -> dg.Definitions:
+    """The cron schedules of landed products: each runs the product's raw landing asset."""
+    landed = {
+        p.name: table_key(naming.RAW, p.name) for p in catalog.products if p.source.kind in ("kafka", "files")
+    }
+    return dg.Definitions(schedules=build(catalog.products, landed))

@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.types import StringType, StructField, StructType
 
-from tardis_dagster.jobs.common import quote
+from tardis_dagster.jobs.tables import quote
 
 CORRUPT = "_corrupt_record"
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated"}

@@ -2,7 +2,7 @@
 
 Exactly-once per file: a file counts as landed once its rows (or its quarantine record) are committed,
 and both tables are the ledger, so a crash before a commit simply repeats the work on the next run.
-Extras (from the asset): product, uri, format, pattern, options, table, quarantine_table, max_files.
+Input: `core.jobs_io.FilesLandingInput`; result: `FilesLandingResult`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
 
 from dagster_pipes import PipesContext, open_dagster_pipes
 from pyspark.errors import AnalysisException
@@ -18,13 +17,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
-from tardis_dagster.jobs.common import (
-    current_snapshot_id,
-    ensure_namespace,
-    pipes_schema,
-    spark_session,
-    table_exists,
-)
+from tardis_dagster.core.jobs_io import FilesLandingInput, FilesLandingResult, from_extras
+from tardis_dagster.core.settings import JobEnvironment
+from tardis_dagster.jobs.reporting import pipes_metadata
+from tardis_dagster.jobs.session import spark_session
+from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, schema_columns, table_exists
 
 CORRUPT = "_corrupt_record"
 QUARANTINE_SCHEMA = StructType(
@@ -136,24 +133,22 @@ def _reason(exc: BaseException) -> str:
     return text[:2000]
 
 
-def land(pipes: PipesContext, spark: SparkSession, extras: dict[str, Any]) -> dict[str, Any]:
-    """Land the files not landed yet; return the materialization metadata."""
-    table, quarantine_table = extras["table"], extras["quarantine_table"]
-    fmt, options = extras["format"], dict(extras.get("options") or {})
-    max_files = int(extras.get("max_files") or 500)
+def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> FilesLandingResult:
+    """Land the files not landed yet; return what the run did."""
+    table, quarantine_table = job.table, job.quarantine_table
+    fmt, options = job.format, dict(job.options)
+    max_files = job.max_files
     run_id = pipes.run_id if hasattr(pipes, "run_id") else None
     ensure_namespace(spark, table.split(".")[0])
 
-    found = list_files(spark, extras["uri"], extras["pattern"])
+    found = list_files(spark, job.uri, job.pattern)
     if found is None:
-        pipes.log.warning(f"source location {extras['uri']} does not exist yet: nothing to land")
+        pipes.log.warning(f"source location {job.uri} does not exist yet: nothing to land")
         found = []
     done = landed_files(spark, table, quarantine_table)
     new = [f for f in found if f.path not in done]
     batch, backlog = new[:max_files], max(0, len(new) - max_files)
-    pipes.log.info(
-        f"{len(found)} files at {extras['uri']}, {len(done)} landed before, {len(batch)} to land now"
-    )
+    pipes.log.info(f"{len(found)} files at {job.uri}, {len(done)} landed before, {len(batch)} to land now")
 
     good: list[tuple[SourceFile, DataFrame]] = []
     bad_files: list[tuple[str, str]] = []
@@ -210,31 +205,24 @@ def land(pipes: PipesContext, spark: SparkSession, extras: dict[str, Any]) -> di
     for path, reason in bad_files:
         pipes.log.warning(f"quarantined {path}: {reason}")
 
-    metadata: dict[str, Any] = {
-        "dagster/table_name": {"type": "text", "raw_value": table},
-        "dagster/row_count": {"type": "int", "raw_value": _count(spark, table)},
-        "rows_landed": {"type": "int", "raw_value": rows_landed},
-        "files_landed": {"type": "int", "raw_value": len(files_with_rows)},
-        "files_quarantined": {"type": "int", "raw_value": len(bad_files)},
-        "rows_quarantined": {"type": "int", "raw_value": int(rows_quarantined)},
-        "files_seen": {"type": "int", "raw_value": len(found)},
-        "files_backlog": {"type": "int", "raw_value": backlog},
-        "source_uri": {"type": "text", "raw_value": extras["uri"]},
-        "quarantine_table": {"type": "text", "raw_value": quarantine_table},
-    }
+    result = FilesLandingResult(
+        table=table,
+        source_uri=job.uri,
+        quarantine_table=quarantine_table,
+        row_count=_count(spark, table),
+        rows_landed=rows_landed,
+        files_landed=len(files_with_rows),
+        files_quarantined=len(bad_files),
+        rows_quarantined=int(rows_quarantined),
+        files_seen=len(found),
+        files_backlog=backlog,
+        quarantined_files=bad_files,
+    )
     if table_exists(spark, table):
-        metadata["dagster/column_schema"] = pipes_schema(spark.table(table))
-        snapshot = current_snapshot_id(spark, table)
-        metadata["iceberg_snapshot_id"] = {"type": "text", "raw_value": str(snapshot)}
-        metadata["new_snapshot"] = {"type": "bool", "raw_value": snapshot != snapshot_before}
-    if bad_files:
-        metadata["quarantined_files"] = {
-            "type": "md",
-            "raw_value": "\n".join(
-                ["| file | reason |", "|---|---|"] + [f"| {p} | {r} |" for p, r in bad_files]
-            ),
-        }
-    return metadata
+        result.columns = schema_columns(spark.table(table).schema)
+        result.snapshot_id = current_snapshot_id(spark, table)
+        result.new_snapshot = result.snapshot_id != snapshot_before
+    return result
 
 
 def _append(spark: SparkSession, df: DataFrame, table: str) -> None:
@@ -259,10 +247,13 @@ def main() -> None:
     """Entry point under Dagster Pipes."""
     with open_dagster_pipes() as pipes:
         started = time.monotonic()
-        spark = spark_session(f"tardis-land-files-{pipes.extras['product']}")
-        metadata = land(pipes, spark, dict(pipes.extras))
-        metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
-        pipes.report_asset_materialization(metadata=metadata, asset_key=pipes.extras["asset_key"])
+        job = from_extras(FilesLandingInput, pipes.extras)
+        spark = spark_session(f"tardis-land-files-{job.product}", JobEnvironment.read())
+        result = land(pipes, spark, job)
+        result.job_seconds = round(time.monotonic() - started, 2)
+        pipes.report_asset_materialization(
+            metadata=pipes_metadata(result.metadata()), asset_key=job.asset_key
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +27,10 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.functions import partitioning
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
+from tardis_dagster.core.jobs_io import KafkaLandingInput, KafkaLandingResult
+from tardis_dagster.core.kafka_offsets import end_offsets
 from tardis_dagster.jobs import json_checks
-from tardis_dagster.jobs.common import current_snapshot_id, ensure_namespace, pipes_schema, table_exists
+from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, schema_columns, table_exists
 
 OFFSETS_PROPERTY = "tardis.kafka.next-offsets"
 RUN_PROPERTY = "tardis.run-id"
@@ -106,16 +109,17 @@ def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Colum
     return F.udf(decode, schema)
 
 
-def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
+def decode(df: DataFrame, job: KafkaLandingInput) -> DataFrame:
     """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records."""
-    fmt, ddl = extras["format"], extras["payload_ddl"]
+    fmt, ddl = job.format, job.payload_ddl
     if fmt == "json":
-        schema = json.loads(extras["schema_text"])
+        schema_text = job.schema_text or "{}"
+        schema = json.loads(schema_text)
         text = F.col("value").cast("string")
         if not json_checks.supported(schema):
             # Beyond flat event schemas: validated by the jsonschema package, row by row.
             options = {"mode": "PERMISSIVE"}
-            error = _json_error_udf(extras["schema_text"])(F.col("value"))
+            error = _json_error_udf(schema_text)(F.col("value"))
             payload = F.from_json(text, ddl, options)
             return df.withColumn("_error", error).withColumn(
                 "payload", F.when(F.col("_error").isNull(), payload)
@@ -135,17 +139,17 @@ def decode(df: DataFrame, extras: dict[str, Any]) -> DataFrame:
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 
-        wire = bool(extras.get("wire_format"))
-        error = _avro_error_udf(extras["schema_text"], wire)(F.col("value"))
+        wire, schema_text = job.wire_format, job.schema_text or ""
+        error = _avro_error_udf(schema_text, wire)(F.col("value"))
         # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
         body = F.expr("substring(value, 6, length(value) - 5)") if wire else F.col("value")
         df = df.withColumn("_error", error)
         return df.withColumn(
             "payload",
-            F.when(F.col("_error").isNull(), from_avro(body, extras["schema_text"], {"mode": "FAILFAST"})),
+            F.when(F.col("_error").isNull(), from_avro(body, schema_text, {"mode": "FAILFAST"})),
         )
     if fmt == "protobuf":
-        result = _protobuf_udf(extras["descriptor_b64"], extras["message"])(F.col("value"))
+        result = _protobuf_udf(job.descriptor_b64 or "", job.message or "")(F.col("value"))
         df = df.withColumn("_decoded", result)
         payload = F.from_json(F.col("_decoded.json"), ddl, {"mode": "FAILFAST"})
         return (
@@ -228,15 +232,15 @@ def _commit(
     return size[0]
 
 
-def make_batch_writer(extras: dict[str, Any], run_id: str) -> Callable[[DataFrame, int], None]:
+def make_batch_writer(job: KafkaLandingInput, run_id: str) -> Callable[[DataFrame, int], None]:
     """The foreachBatch function: decode, split, and commit good and quarantined records exactly once."""
-    table, quarantine = extras["table"], extras["quarantine_table"]
+    table, quarantine = job.table, job.quarantine_table
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
         # Decoded once and kept: the offset bounds, both tables' counts and their writes read it.
         decoded = (
-            decode(batch, extras)
+            decode(batch, job)
             .withColumn("_ingested_at", F.current_timestamp())
             .withColumn("_batch_id", F.lit(batch_id).cast("bigint"))
             .persist()
@@ -286,13 +290,13 @@ _COORDINATE_NAMES = ["topic", "partition", "offset", "timestamp", "key", "header
 # --- tables and schema evolution ------------------------------------------------------------------------
 
 
-def ensure_tables(spark: SparkSession, extras: dict[str, Any]) -> list[str]:
+def ensure_tables(spark: SparkSession, job: KafkaLandingInput) -> list[str]:
     """Create the raw and quarantine tables, or evolve the raw payload to the topic's current schema.
 
     Returns the schema changes applied to an existing raw table.
     """
-    table, quarantine = extras["table"], extras["quarantine_table"]
-    payload = parse_payload_schema(spark, extras["payload_ddl"])
+    table, quarantine = job.table, job.quarantine_table
+    payload = parse_payload_schema(spark, job.payload_ddl)
     ensure_namespace(spark, table.split(".")[0])
     coordinates = spark.createDataFrame([], COORDINATES).schema
     tail = [StructField("_ingested_at", TimestampType()), StructField("_batch_id", LongType())]
@@ -386,27 +390,27 @@ def checkpoint_location(spark: SparkSession, table: str) -> str:
 CONSUMER_DEFAULTS = {"fetch.max.wait.ms": "10", "max.partition.fetch.bytes": str(8 << 20)}
 
 
-def start_query(spark: SparkSession, extras: dict[str, Any], run_id: str, trigger: dict[str, Any]):
+def start_query(spark: SparkSession, job: KafkaLandingInput, run_id: str, trigger: dict[str, Any]):
     """Start the landing query (the caller waits for it)."""
     reader = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", extras["bootstrap"])
-        .option("subscribe", extras["topic"])
+        .option("kafka.bootstrap.servers", job.bootstrap)
+        .option("subscribe", job.topic)
         .option("startingOffsets", "earliest")
         .option("includeHeaders", "true")
         .option("failOnDataLoss", "true")
     )
-    if extras.get("max_offsets_per_trigger"):
-        reader = reader.option("maxOffsetsPerTrigger", str(extras["max_offsets_per_trigger"]))
-    if extras.get("min_partitions"):
-        reader = reader.option("minPartitions", str(extras["min_partitions"]))
-    for key, value in {**CONSUMER_DEFAULTS, **(extras.get("kafka_options") or {})}.items():
+    if job.max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(job.max_offsets_per_trigger))
+    if job.min_partitions:
+        reader = reader.option("minPartitions", str(job.min_partitions))
+    for key, value in {**CONSUMER_DEFAULTS, **job.kafka_options}.items():
         reader = reader.option(f"kafka.{key}", value)
     return (
         reader.load()
-        .writeStream.queryName(f"tardis_land_{extras['product']}_{run_id[:8]}")
-        .foreachBatch(make_batch_writer(extras, run_id))
-        .option("checkpointLocation", checkpoint_location(spark, extras["table"]))
+        .writeStream.queryName(f"tardis_land_{job.product}_{run_id[:8]}")
+        .foreachBatch(make_batch_writer(job, run_id))
+        .option("checkpointLocation", checkpoint_location(spark, job.table))
         .trigger(**trigger)
         .start()
     )
@@ -426,35 +430,6 @@ def run_stats(
     return {table: (int(r["n"]), int(r["b"])) for table, r in rows.items()}
 
 
-def end_offsets(
-    bootstrap: str, topics: list[str], kafka_options: dict[str, str] | None = None
-) -> dict[str, dict[str, int]]:
-    """The broker's high watermark per partition of each existing topic (no data is consumed)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": "tardis-offsets",
-            "enable.auto.commit": False,
-            **(kafka_options or {}),
-        }
-    )
-    try:
-        metadata = consumer.list_topics(timeout=10)
-        result = {}
-        for topic in topics:
-            if topic not in metadata.topics or metadata.topics[topic].error is not None:
-                continue
-            result[topic] = {
-                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in sorted(metadata.topics[topic].partitions)
-            }
-        return result
-    finally:
-        consumer.close()
-
-
 # Failures after which a restart resumes from the checkpoint, with the reason told to the user.
 RESTARTABLE = {
     # Spark 4.1's Kafka source fails computing the progress metrics of a batch replayed after a
@@ -468,7 +443,7 @@ ATTEMPTS = 3
 
 
 def run_available_now(
-    spark: SparkSession, extras: dict[str, Any], run_id: str, warn: Callable[[str], None]
+    spark: SparkSession, job: KafkaLandingInput, run_id: str, warn: Callable[[str], None]
 ) -> None:
     """Land everything available now, restarting after a known transient failure (`RESTARTABLE`).
 
@@ -479,7 +454,7 @@ def run_available_now(
 
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            start_query(spark, extras, run_id, {"availableNow": True}).awaitTermination()
+            start_query(spark, job, run_id, {"availableNow": True}).awaitTermination()
             return
         except PySparkException as exc:
             stack = _stack(exc)
@@ -494,108 +469,158 @@ def _stack(exc: Exception) -> str:
     return str(exc) + str(getattr(exc, "getStackTrace", lambda: "")() or "")
 
 
-def landed_offsets(spark: SparkSession, extras: dict[str, Any]) -> dict[str, int]:
+def landed_offsets(spark: SparkSession, job: KafkaLandingInput) -> dict[str, int]:
     """Per partition, the first offset not yet landed in either the raw or the quarantine table."""
-    ledger = next_offsets(spark, [extras["table"], extras["quarantine_table"]])
-    raw, quarantine = ledger[extras["table"]], ledger[extras["quarantine_table"]]
+    ledger = next_offsets(spark, [job.table, job.quarantine_table])
+    raw, quarantine = ledger[job.table], ledger[job.quarantine_table]
     return {str(p): max(raw.get(p, 0), quarantine.get(p, 0)) for p in set(raw) | set(quarantine)}
 
 
-def materialization_metadata(
+def landing_result(
     spark: SparkSession,
-    extras: dict[str, Any],
+    job: KafkaLandingInput,
     run_id: str,
     before: dict[str, int],
     changes: list[str],
     since_ms: int = 0,
-) -> tuple[dict[str, Any], int, int]:
-    """Metadata for a landing run (or, streaming, for its interval since `since_ms`).
-
-    Also returns (records landed, records quarantined).
-    """
-    table, quarantine = extras["table"], extras["quarantine_table"]
+) -> KafkaLandingResult:
+    """What a landing run did (or, streaming, its interval since `since_ms`)."""
+    table, quarantine = job.table, job.quarantine_table
     stats = run_stats(spark, [table, quarantine], run_id, since_ms)
     (landed, landed_bytes), (quarantined, _) = stats[table], stats[quarantine]
-    after = landed_offsets(spark, extras)
-    topic = extras["topic"]
-    high = end_offsets(extras["bootstrap"], [topic], extras.get("kafka_options")).get(topic, {})
-    lag = {p: max(0, o - after.get(p, 0)) for p, o in high.items()}
-    rows = "\n".join(
-        f"| {p} | {before.get(p, 0)} | {after.get(p, 0)} | {after.get(p, 0) - before.get(p, 0)} | {lag[p]} |"
-        for p in sorted(high, key=int)
+    after = landed_offsets(spark, job)
+    high = end_offsets(job.bootstrap, [job.topic], job.kafka_options).get(job.topic, {})
+    return KafkaLandingResult(
+        table=table,
+        topic=job.topic,
+        quarantine_table=quarantine,
+        row_count=int(spark.sql(f"SELECT count(*) FROM {table}").collect()[0][0]),
+        columns=schema_columns(spark.table(table).schema),
+        records_landed=landed,
+        bytes_landed=landed_bytes,
+        records_quarantined=quarantined,
+        start_offsets=before,
+        end_offsets=after,
+        lag={p: max(0, o - after.get(p, 0)) for p, o in high.items()},
+        snapshot_id=current_snapshot_id(spark, table),
+        schema_changes=changes,
     )
-    total = int(spark.sql(f"SELECT count(*) FROM {table}").collect()[0][0])
-    metadata: dict[str, Any] = {
-        "dagster/table_name": {"type": "text", "raw_value": table},
-        "dagster/row_count": {"type": "int", "raw_value": total},
-        "dagster/column_schema": pipes_schema(spark.table(table)),
-        "records_landed": {"type": "int", "raw_value": landed},
-        "bytes_landed": {"type": "int", "raw_value": landed_bytes},
-        "records_quarantined": {"type": "int", "raw_value": quarantined},
-        "consumer_lag": {"type": "int", "raw_value": sum(lag.values())},
-        "start_offsets": {"type": "json", "raw_value": before},
-        "end_offsets": {"type": "json", "raw_value": after},
-        "offsets": {
-            "type": "md",
-            "raw_value": "| partition | start offset | end offset | records | lag |\n|---|---|---|---|---|\n"
-            + rows,
-        },
-        "iceberg_snapshot_id": {"type": "text", "raw_value": str(current_snapshot_id(spark, table))},
-        "topic": {"type": "text", "raw_value": extras["topic"]},
-        "quarantine_table": {"type": "text", "raw_value": quarantine},
-    }
-    if changes:
-        metadata["schema_changes"] = {"type": "md", "raw_value": "\n".join(f"- {c}" for c in changes)}
-    return metadata, landed, quarantined
+
+
+def stream(
+    spark: SparkSession,
+    job: KafkaLandingInput,
+    report: Callable[[KafkaLandingResult], None],
+    trigger_seconds: int,
+    report_seconds: float,
+    max_seconds: float | None = None,
+) -> None:
+    """Streaming mode: the same query with a processing-time trigger, `report`ing every interval.
+
+    Runs until stopped (Ctrl-C) or for `max_seconds`. Each interval's result covers the records
+    committed since the previous one, so each record is reported once.
+    """
+    changes = ensure_tables(spark, job)
+    stream_id = f"stream-{uuid.uuid4().hex[:12]}"
+    query = start_query(spark, job, stream_id, {"processingTime": f"{trigger_seconds} seconds"})
+    started = time.monotonic()
+    since_ms = int(time.time() * 1000)
+    before = landed_offsets(spark, job)
+    try:
+        while True:
+            wait = report_seconds
+            if max_seconds is not None:
+                wait = min(wait, max(0.0, max_seconds - (time.monotonic() - started)))
+            if query.awaitTermination(wait):  # the query ended on its own
+                error = query.exception()
+                if error is not None:
+                    raise error
+                break
+            now_ms = int(time.time() * 1000)
+            result = landing_result(spark, job, stream_id, before, changes, since_ms)
+            result.stream_id = stream_id
+            report(result)
+            since_ms, before, changes = now_ms, result.end_offsets, []
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                break
+    finally:
+        if query.isActive:
+            query.stop()
 
 
 def main() -> None:
     """Entry point under Dagster Pipes: one availableNow run, reported as a materialization + check."""
     from dagster_pipes import open_dagster_pipes
 
-    from tardis_dagster.jobs.common import spark_session
+    from tardis_dagster.core.jobs_io import from_extras
+    from tardis_dagster.core.naming import QUARANTINE_CHECK
+    from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.reporting import pipes_metadata
+    from tardis_dagster.jobs.session import spark_session
 
     with open_dagster_pipes() as pipes:
-        extras = dict(pipes.extras)
+        job = from_extras(KafkaLandingInput, pipes.extras)
         started = time.monotonic()
-        spark = spark_session(f"tardis-land-kafka-{extras['product']}")
+        spark = spark_session(f"tardis-land-kafka-{job.product}", JobEnvironment.read())
         try:
-            changes = ensure_tables(spark, extras)
+            changes = ensure_tables(spark, job)
         except IncompatibleSchemaError as exc:
             pipes.log.error(str(exc))  # the reason, in the run's log, not buried in a stack trace
             raise
-        before = landed_offsets(spark, extras)
+        before = landed_offsets(spark, job)
         run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
         run_id = str(run_id)
         prepared = time.monotonic()
-        run_available_now(spark, extras, run_id, pipes.log.warning)
+        run_available_now(spark, job, run_id, pipes.log.warning)
         landed_at = time.monotonic()
-        metadata, landed, quarantined = materialization_metadata(spark, extras, run_id, before, changes)
-        metadata["phase_seconds"] = {
-            "type": "json",
-            "raw_value": {
-                "prepare": round(prepared - started, 2),
-                "land": round(landed_at - prepared, 2),
-                "report": round(time.monotonic() - landed_at, 2),
-            },
+        result = landing_result(spark, job, run_id, before, changes)
+        result.phase_seconds = {
+            "prepare": round(prepared - started, 2),
+            "land": round(landed_at - prepared, 2),
+            "report": round(time.monotonic() - landed_at, 2),
         }
-        metadata["job_seconds"] = {"type": "float", "raw_value": round(time.monotonic() - started, 2)}
-        share = quarantined / (landed + quarantined) if landed + quarantined else 0.0
-        threshold = float(extras["quarantine_threshold"])
-        pipes.report_asset_materialization(metadata=metadata, asset_key=extras["asset_key"])
+        result.job_seconds = round(time.monotonic() - started, 2)
+        pipes.report_asset_materialization(
+            metadata=pipes_metadata(result.metadata()), asset_key=job.asset_key
+        )
         pipes.report_asset_check(
-            check_name="quarantine_share",
-            passed=share <= threshold,
-            asset_key=extras["asset_key"],
+            check_name=QUARANTINE_CHECK,
+            passed=result.quarantined_share <= job.quarantine_threshold,
+            asset_key=job.asset_key,
             severity="ERROR",
-            metadata={
-                "quarantined_share": {"type": "float", "raw_value": round(share, 6)},
-                "threshold": {"type": "float", "raw_value": threshold},
-                "records_quarantined": {"type": "int", "raw_value": quarantined},
-                "records_landed": {"type": "int", "raw_value": landed},
-            },
+            metadata=pipes_metadata(result.quarantine_check_metadata(job.quarantine_threshold)),
         )
 
 
+def stream_main() -> None:
+    """Entry point of a stream (`tardis stream`): the job input as JSON on stdin, each interval's
+    result as one JSON line on stdout, until stopped."""
+    import dataclasses
+    import sys
+
+    from tardis_dagster.core.jobs_io import from_extras
+    from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.session import spark_session
+
+    request = json.loads(sys.stdin.readline())
+    job = from_extras(KafkaLandingInput, request["job"])
+    spark = spark_session(f"tardis-stream-{job.product}", JobEnvironment.read())
+
+    def report(result: KafkaLandingResult) -> None:
+        print(json.dumps(dataclasses.asdict(result)), flush=True)
+
+    stream(
+        spark,
+        job,
+        report,
+        int(request["trigger_seconds"]),
+        float(request["report_seconds"]),
+        request.get("max_seconds"),
+    )
+
+
 if __name__ == "__main__":
-    main()
+    if "--stream" in __import__("sys").argv:
+        stream_main()
+    else:
+        main()

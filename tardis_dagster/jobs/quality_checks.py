@@ -1,8 +1,7 @@
 """Run a product's post-publish quality rules against its published table; one check result per rule.
 
-Extras: `table` (`std.x` / `mart.x`), `asset_key` (the published asset), `pii_columns` (masked as
-`***` in samples) and `rules`: the compiled rules of `tardis_dagster/core/quality.py`, each with
-`name`, `severity` (WARN/ERROR), `measure` (rows/aggregate/query), `check_sql` and `sample_sql`.
+Input: `core.jobs_io.QualityChecksInput`: the published table (`std.x` / `mart.x`), its asset, its PII
+columns (masked as `***` in samples) and the rules compiled by `core/quality.py` (`RuleSQL`).
 
 Every rule reports a result, also when its SQL fails or the table does not exist (then it fails with
 the error in its metadata): a rule that cannot be evaluated has not passed.
@@ -17,14 +16,12 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import NumericType
 
+from tardis_dagster.core.jobs_io import QualityCheckResult, QualityChecksInput, RuleSQL, from_extras
+from tardis_dagster.core.metadata import Entry
+
 SAMPLE_ROWS = 10
 MASK = "***"
 _CELL_CHARS = 80
-
-
-def meta(kind: str, value: Any) -> dict[str, Any]:
-    """A Pipes metadata entry."""
-    return {"type": kind, "raw_value": value}
 
 
 def cell(value: Any) -> str:
@@ -62,20 +59,20 @@ def sample(spark: SparkSession, sql: str, pii: set[str]) -> str:
     return markdown_sample(df.columns, rows, pii)
 
 
-def sql_block(sql: str) -> dict[str, Any]:
+def sql_block(sql: str) -> Entry:
     """The SQL a check ran, as Markdown metadata."""
-    return meta("md", f"```sql\n{sql}\n```")
+    return Entry.md(f"```sql\n{sql}\n```")
 
 
-def observed(value: Any) -> dict[str, Any]:
-    """An observed aggregate value as Pipes metadata of the fitting type."""
+def observed(value: Any) -> Entry:
+    """An observed aggregate value as metadata of the fitting type."""
     if isinstance(value, bool):
-        return meta("bool", value)
+        return Entry.bool(value)
     if isinstance(value, int):
-        return meta("int", value)
+        return Entry.int(value)
     if isinstance(value, float | decimal.Decimal):
-        return meta("float", float(value))
-    return meta("text", "null" if value is None else cell(value))
+        return Entry.float(float(value))
+    return Entry.text("null" if value is None else cell(value))
 
 
 def _number(value: Any) -> int | float:
@@ -85,16 +82,16 @@ def _number(value: Any) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def evaluate(spark: SparkSession, rule: dict[str, Any], pii: set[str]) -> tuple[bool, dict[str, Any]]:
+def evaluate(spark: SparkSession, rule: RuleSQL, pii: set[str]) -> tuple[bool, dict[str, Entry]]:
     """Run one rule: (passed, metadata without the shared entries)."""
-    metadata: dict[str, Any] = {}
-    measure = rule["measure"]
+    metadata: dict[str, Entry] = {}
+    measure = rule.measure
     if measure == "aggregate":
-        row = spark.sql(rule["check_sql"]).collect()[0].asDict()
+        row = spark.sql(rule.check_sql).collect()[0].asDict()
         passed = bool(row.pop("passed"))
         metadata.update({name: observed(value) for name, value in row.items()})
         return passed, metadata
-    df = spark.sql(rule["check_sql"])
+    df = spark.sql(rule.check_sql)
     sample_df: DataFrame | None = None
     if measure == "rows":
         failing = _number(df.collect()[0]["failing_rows"])
@@ -109,19 +106,19 @@ def evaluate(spark: SparkSession, rule: dict[str, Any], pii: set[str]) -> tuple[
         else:
             # A query returning the failing rows themselves.
             failing, sample_df = df.count(), df
-    metadata["failing_rows"] = meta("int" if isinstance(failing, int) else "float", failing)
+    metadata["failing_rows"] = Entry.int(failing) if isinstance(failing, int) else Entry.float(failing)
     passed = failing == 0
     if not passed:
         try:
             if sample_df is not None:
                 rows = [tuple(r) for r in sample_df.limit(SAMPLE_ROWS).collect()]
-                metadata["sample"] = meta("md", markdown_sample(sample_df.columns, rows, pii))
-            elif rule.get("sample_sql"):
-                metadata["sample"] = meta("md", sample(spark, rule["sample_sql"], pii))
+                metadata["sample"] = Entry.md(markdown_sample(sample_df.columns, rows, pii))
+            elif rule.sample_sql:
+                metadata["sample"] = Entry.md(sample(spark, rule.sample_sql, pii))
             else:
-                metadata["sample"] = meta("text", "no sample: the query returns a count, not rows")
+                metadata["sample"] = Entry.text("no sample: the query returns a count, not rows")
         except Exception as exc:  # the check result stands without a sample
-            metadata["sample"] = meta("text", f"sample unavailable: {_first_line(exc)}")
+            metadata["sample"] = Entry.text(f"sample unavailable: {_first_line(exc)}")
     return passed, metadata
 
 
@@ -131,32 +128,28 @@ def _first_line(exc: BaseException, limit: int = 1000) -> str:
     return line[:limit]
 
 
-def run_checks(spark: SparkSession, extras: dict[str, Any]) -> list[dict[str, Any]]:
-    """Evaluate every rule in `extras`: a list of {name, passed, severity, metadata}."""
-    table = extras["table"]
-    pii = set(extras.get("pii_columns", []))
+def run_checks(spark: SparkSession, job: QualityChecksInput) -> list[QualityCheckResult]:
+    """Evaluate every rule of the job, each to a result (a rule that cannot run fails)."""
+    table = job.table
+    pii = set(job.pii_columns)
     results = []
     missing = not spark.catalog.tableExists(table)
     total = None if missing else int(spark.sql(f"SELECT COUNT(*) FROM {table}").collect()[0][0])
-    for rule in extras["rules"]:
-        metadata: dict[str, Any] = {"table": meta("text", table)}
+    for rule in job.rules:
+        metadata: dict[str, Entry] = {"table": Entry.text(table)}
         if missing:
             passed = False
-            metadata["error"] = meta(
-                "text", f"table {table} does not exist: the product is not published yet"
-            )
+            metadata["error"] = Entry.text(f"table {table} does not exist: the product is not published yet")
         else:
-            metadata["total_rows"] = meta("int", total)
+            metadata["total_rows"] = Entry.int(total or 0)
             try:
                 passed, measured = evaluate(spark, rule, pii)
                 metadata.update(measured)
             except Exception as exc:  # a rule that cannot run fails; the others still run
                 passed = False
-                metadata["error"] = meta("text", _first_line(exc))
-        metadata["sql"] = sql_block(rule["check_sql"])
-        results.append(
-            {"name": rule["name"], "passed": passed, "severity": rule["severity"], "metadata": metadata}
-        )
+                metadata["error"] = Entry.text(_first_line(exc))
+        metadata["sql"] = sql_block(rule.check_sql)
+        results.append(QualityCheckResult(rule.name, passed, rule.severity, metadata))
     return results
 
 
@@ -164,21 +157,23 @@ def main() -> None:
     """Entry point under Dagster Pipes: one asset check result per rule."""
     from dagster_pipes import open_dagster_pipes
 
-    from tardis_dagster.jobs.common import spark_session
+    from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.reporting import pipes_metadata
+    from tardis_dagster.jobs.session import spark_session
 
     with open_dagster_pipes() as pipes:
-        extras = dict(pipes.extras)
-        spark = spark_session(f"tardis-quality-{extras['table']}")
-        for result in run_checks(spark, extras):
+        job = from_extras(QualityChecksInput, pipes.extras)
+        spark = spark_session(f"tardis-quality-{job.table}", JobEnvironment.read())
+        for result in run_checks(spark, job):
             pipes.report_asset_check(
-                check_name=result["name"],
-                passed=result["passed"],
-                asset_key=extras["asset_key"],
-                severity=result["severity"],
-                metadata=result["metadata"],
+                check_name=result.name,
+                passed=result.passed,
+                asset_key=job.asset_key,
+                severity=result.severity,
+                metadata=pipes_metadata(result.metadata),
             )
-            if not result["passed"]:
-                pipes.log.warning(f"{extras['table']}: quality check {result['name']} failed")
+            if not result.passed:
+                pipes.log.warning(f"{job.table}: quality check {result.name} failed")
 
 
 if __name__ == "__main__":

@@ -6,17 +6,18 @@ from typing import Any
 
 import dagster as dg
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.specs import DataProduct
 
 
 def table_key(layer: str, table: str) -> dg.AssetKey:
     """The asset key of a table: `[layer, table]`, the same as the table name `layer.table`."""
-    return dg.AssetKey([layer, table])
+    return dg.AssetKey(naming.asset_path(layer, table))
 
 
-def table_name(layer: str, table: str) -> str:
-    """`layer.table`, the name in the catalog (the layer is the namespace)."""
-    return f"{layer}.{table}"
+def published_key(product: DataProduct) -> dg.AssetKey:
+    """The asset key of the product's published table (the target of its quality checks)."""
+    return table_key(naming.published_layer(product.source.kind), product.name)
 
 
 def asset_attributes(product: DataProduct, layer: str, table: str | None = None) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def asset_attributes(product: DataProduct, layer: str, table: str | None = None)
         },
         "description": product.description,
         "metadata": {
-            "dagster/table_name": table_name(layer, table),
+            "dagster/table_name": naming.qualified(layer, table),
             "spec": dg.MetadataValue.path(str(product.spec_path)),
             "contract_version": product.version,
             "contact": product.owner.contact,

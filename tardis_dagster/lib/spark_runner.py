@@ -3,20 +3,28 @@
 Locally a job script runs as a Python subprocess (`PipesSubprocessClient`) whose Spark session is a
 Spark Connect client of the local server (`SPARK_REMOTE`). In production the same script is the
 entry point of an EMR Serverless job run (`PipesEMRServerlessClient`); only configuration differs.
+Assets hand it a typed job input (`core.jobs_io`), which it serializes as the job's Pipes extras.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field
 
-from tardis_dagster import jobs as spark_jobs
-from tardis_dagster.jobs import HUGE_METHODS_JIT, JOB_TAG_ENV
+from tardis_dagster.core.jobs_io import HUGE_METHODS_JIT, JOB_TAG_ENV, to_extras
+from tardis_dagster.core.naming import spark_job_tag
+
+# The job scripts: run by module name locally, shipped as files to EMR.
+JOBS_PACKAGE = "tardis_dagster.jobs"
+JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
 
 class SparkJobRunner(dg.ConfigurableResource):
@@ -44,25 +52,18 @@ class SparkJobRunner(dg.ConfigurableResource):
         self,
         context: dg.AssetExecutionContext | dg.OpExecutionContext,
         job: str,
-        extras: Mapping[str, Any],
+        job_input: Any,
         secrets: Mapping[str, str] | None = None,
     ) -> dg.PipesClientCompletedInvocation:
-        """Run the job script `spark_jobs/<job>.py` for this step, passing `extras` to it.
+        """Run the job script `jobs/<job>.py` for this step with its typed input (`core.jobs_io`).
 
         `secrets` are environment variables for the local job process (never in extras, which Dagster
         may record); EMR jobs get theirs from the job's own configuration (e.g. Secrets Manager).
         """
-        script = Path(spark_jobs.__file__).parent / f"{job}.py"
-        if not script.exists():
-            raise dg.DagsterInvariantViolationError(f"no Spark job script {script}")
+        extras = to_extras(job_input)
         if self.mode == "local":
-            env = {"SPARK_REMOTE": self.spark_remote, JOB_TAG_ENV: job_tag(context), **(secrets or {})}
-            if self.s3_endpoint:
-                env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
-            return dg.PipesSubprocessClient(env=env).run(
-                context=context,
-                command=[sys.executable, "-m", f"tardis_dagster.jobs.{job}"],
-                extras=dict(extras),
+            return dg.PipesSubprocessClient(env=self._local_env(secrets, job_tag(context))).run(
+                context=context, command=self._local_command(job), extras=extras
             )
         return self._run_emr_serverless(context, job, extras)
 
@@ -70,7 +71,7 @@ class SparkJobRunner(dg.ConfigurableResource):
         self,
         context: dg.AssetExecutionContext | dg.OpExecutionContext,
         job: str,
-        extras: Mapping[str, Any],
+        job_input: Any,
         secrets: Mapping[str, str] | None = None,
     ) -> Sequence[dg.PipesExecutionResult]:
         """`run`, then only what the job reported: no implicit materializations.
@@ -78,7 +79,47 @@ class SparkJobRunner(dg.ConfigurableResource):
         A multi-asset runs one job per selected asset; Pipes would otherwise add an empty
         materialization for every other selected asset (and for one whose batch was not published).
         """
-        return self.run(context, job, extras, secrets).get_results(implicit_materializations=False)
+        return self.run(context, job, job_input, secrets).get_results(implicit_materializations=False)
+
+    def stream(self, job: str, request: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Run a job's streaming entry point (`--stream`) locally and yield each interval it reports.
+
+        The request (the typed job input under `job`, plus the stream's own settings) goes to the job
+        process as one JSON line; each report comes back as one JSON line.
+        """
+        if self.mode != "local":
+            raise dg.DagsterInvariantViolationError("streams run locally here; in production as EMR jobs")
+        # The job process inherits this one's environment (PATH, JAVA_HOME), as Pipes subprocesses do.
+        env = {**os.environ, **self._local_env(None)}
+        command = self._local_command(job, "--stream")
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        ) as proc:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps(dict(request)) + "\n")
+            proc.stdin.flush()
+            try:
+                for line in proc.stdout:
+                    if line.startswith("{"):
+                        yield json.loads(line)
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+            if proc.wait() not in (0, -15):
+                raise dg.Failure(description=f"the {job} stream ended with exit code {proc.returncode}")
+
+    def _local_command(self, job: str, *args: str) -> list[str]:
+        if not (JOBS_DIR / f"{job}.py").exists():
+            raise dg.DagsterInvariantViolationError(f"no Spark job script {JOBS_DIR / job}.py")
+        return [sys.executable, "-m", f"{JOBS_PACKAGE}.{job}", *args]
+
+    def _local_env(self, secrets: Mapping[str, str] | None, tag: str | None = None) -> dict[str, str]:
+        env = {"SPARK_REMOTE": self.spark_remote, **(secrets or {})}
+        if tag:
+            env[JOB_TAG_ENV] = tag
+        if self.s3_endpoint:
+            env["TARDIS_S3_ENDPOINT"] = self.s3_endpoint
+        return env
 
     def emr_start_job_run_params(self, job: str, run_name: str) -> dict[str, Any]:
         """The EMR Serverless StartJobRun request for a job script (separate so it can be inspected)."""
@@ -87,7 +128,7 @@ class SparkJobRunner(dg.ConfigurableResource):
                 "mode=emr_serverless needs emr_application_id, emr_execution_role_arn and emr_jobs_uri"
             )
         prefix = self.emr_jobs_uri.rstrip("/")
-        # The package zip lets a script import its siblings (spark_jobs.common) on the cluster. The
+        # The package zip lets a script import its siblings and the core on the cluster. The
         # JIT flag as on the local server (local_platform/spark_connect.py); the user's own
         # parameters come last, so an extraJavaOptions of theirs wins.
         jit = " ".join(
@@ -108,7 +149,7 @@ class SparkJobRunner(dg.ConfigurableResource):
     ) -> dg.PipesClientCompletedInvocation:
         from dagster_aws.pipes import PipesEMRServerlessClient  # boto3 only needed in production
 
-        params = self.emr_start_job_run_params(job, f"{job}-{context.run_id[:8]}")
+        params = self.emr_start_job_run_params(job, f"{job}-{context.run.run_id[:8]}")
         return PipesEMRServerlessClient().run(
             context=context,
             start_job_run_params=params,  # type: ignore[arg-type]
@@ -118,7 +159,5 @@ class SparkJobRunner(dg.ConfigurableResource):
 
 def job_tag(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> str:
     """The Spark job tag of this run and step (telemetry finds the step's Spark jobs by it)."""
-    from tardis_dagster.defs.cost.telemetry import spark_job_tag
-
     op = context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
-    return spark_job_tag(context.run_id, op.get_step_execution_context().step.key)
+    return spark_job_tag(context.run.run_id, op.get_step_execution_context().step.key)

@@ -24,7 +24,7 @@ from dagster._core.definitions.freshness import FreshnessState, FreshnessStateCh
 
 from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
-from tardis_dagster.defs.alerts import alert_definitions
+from tardis_dagster.defs.alerts.sensors import alert_sensors
 
 DAGSTER_URL = "http://dagster.test:3000"
 OWNER = "orders-team@example.com"
@@ -142,7 +142,7 @@ log_file:
         encoding="utf-8",
     )
     settings = dataclasses.replace(get_settings(), alerts_config=config, dagster_url=DAGSTER_URL)
-    sensors = alert_definitions(SpecCatalog(products=[PRODUCT], model=None, problems=[]), settings)
+    sensors = alert_sensors(SpecCatalog(products=[PRODUCT], model=None, problems=[]), settings)
     defs = dg.Definitions(
         assets=[raw_alert_orders, std_alert_orders],
         asset_checks=[unique_order_id],

@@ -11,14 +11,15 @@ import pytest
 from tardis_dagster.core.quality import (
     compile_rules,
     count_query_sample_sql,
-    published_key,
     published_table,
     render_rule_sql,
     sql_literal,
 )
 from tardis_dagster.core.specs import DataProduct, SpecCatalog, load_catalog
-from tardis_dagster.defs.quality.checks import check_spec, freshness_policy, quality_checks, quality_extras
+from tardis_dagster.defs.quality.checks import check_spec, quality_checks, quality_input
 from tardis_dagster.jobs.quality_checks import markdown_sample
+from tardis_dagster.lib.attributes import published_key
+from tardis_dagster.lib.freshness import freshness_policy
 
 PRODUCT = """\
 apiVersion: tardis/v1
@@ -151,13 +152,13 @@ def test_sql_rule_renders_this_and_products_and_samples_a_count_query(tmp_path: 
             "  - row_count: {min: 0}",
         ),
     )
-    [rule] = quality_extras(catalog.by_name("orders"), catalog)["rules"]
-    assert rule["measure"] == "query"
-    assert rule["check_sql"] == (
+    [rule] = quality_input(catalog.by_name("orders"), catalog).rules
+    assert rule.measure == "query"
+    assert rule.check_sql == (
         "select count(*) from `std`.`orders` o left anti join `mart`.`order_totals` t using (order_id) -- "
         " orphans"
     )
-    assert rule["sample_sql"] == (
+    assert rule.sample_sql == (
         "SELECT * FROM (SELECT * FROM `std`.`orders` o left anti join `mart`.`order_totals` t "
         "using (order_id) --  orphans\n) AS failing LIMIT 10"
     )
@@ -223,11 +224,11 @@ def test_extras_carry_pii_columns_and_only_the_selected_rules(tmp_path: Path) ->
     catalog = _catalog(
         tmp_path, ("orders", "consumer", FILES, "  - row_count: {min: 1}\n  - not_null: [email]")
     )
-    extras = quality_extras(catalog.by_name("orders"), catalog, {"not_null_email"})
-    assert extras["table"] == "std.orders"
-    assert extras["asset_key"] == "std/orders"
-    assert extras["pii_columns"] == ["email"]
-    assert [r["name"] for r in extras["rules"]] == ["not_null_email"]
+    job = quality_input(catalog.by_name("orders"), catalog, {"not_null_email"})
+    assert job.table == "std.orders"
+    assert job.asset_key == "std/orders"
+    assert job.pii_columns == ["email"]
+    assert [r.name for r in job.rules] == ["not_null_email"]
 
 
 def test_a_check_spec_names_its_rule(tmp_path: Path) -> None:

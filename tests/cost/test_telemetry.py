@@ -91,7 +91,7 @@ def spark_run(spark, sensed_catalog, product) -> Iterator[SensedRun]:
     )
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            standardize_assets([product]),
+            standardize_assets([product], get_settings()),
             resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
             instance=instance,
         )

@@ -16,7 +16,7 @@ if __name__ == "__main__":
     spec_dir, name = Path(sys.argv[1]), sys.argv[2]
     product = load_catalog([spec_dir]).by_name(name)
     result = dg.materialize(
-        kafka_landing_assets([product]),
+        kafka_landing_assets([product], get_settings()),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
     )
     sys.exit(0 if result.success else 1)

@@ -16,8 +16,9 @@ import dagster as dg
 import pytest
 from kafka_helpers import consume_all, produce, product_on_fresh_topic
 
+from tardis_dagster.core.naming import QUARANTINE_CHECK
 from tardis_dagster.core.settings import get_settings
-from tardis_dagster.defs.landing.kafka import QUARANTINE_CHECK, kafka_landing_assets
+from tardis_dagster.defs.landing.kafka import kafka_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.jobs.land_kafka import checkpoint_location
 from tardis_dagster.tooling.demo import kafka as demo_kafka
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.platform
 
 def _land(product, raise_on_error: bool = True, instance=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        kafka_landing_assets([product]),
+        kafka_landing_assets([product], get_settings()),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
         raise_on_error=raise_on_error,
         instance=instance,

@@ -7,6 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import consume_all, produce, product_on_fresh_topic
 
 from tardis_dagster.core.formats import avro
-from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.settings import Settings, get_settings
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.kafka import kafka_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.platform
 
 
 @pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def registry() -> Iterator[tuple[dict[str, str], Settings]]:
     """A local HTTP server answering `GET /subjects/<subject>/versions/latest` like Confluent's."""
     subjects: dict[str, str] = {}
 
@@ -51,12 +52,12 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("TARDIS_SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{server.server_port}")
-    yield subjects
+    yield subjects, replace(get_settings(), schema_registry_url=f"http://127.0.0.1:{server.server_port}")
     server.shutdown()
 
 
 def test_a_registry_subject_product_lands_the_wire_format(tmp_path: Path, spark, registry) -> None:
+    registry, settings = registry
     # Realistic Avro records from the demo generator, on a topic of their own.
     source = product_on_fresh_topic(tmp_path, "deliveries")
     demo_kafka.produce([source], get_settings().kafka_bootstrap, count=60, malformed_share=0)
@@ -83,7 +84,7 @@ def test_a_registry_subject_product_lands_the_wire_format(tmp_path: Path, spark,
     produce(topic, [(b"bad", b"\x00\x00\x00\x00\x07not avro at all")])
 
     result = dg.materialize(
-        kafka_landing_assets([product]),
+        kafka_landing_assets([product], settings),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
     )
     assert result.success

@@ -30,8 +30,8 @@ def test_topics_with_new_records_compares_every_partition() -> None:
 def test_sensor_requests_a_run_for_new_offsets_and_none_once_landed(tmp_path: Path, spark) -> None:
     product = product_on_fresh_topic(tmp_path, "order_events")
     key = dg.AssetKey(["raw", product.name])
-    assets = kafka_landing_assets([product])
-    sensor = kafka_sensor([product])
+    assets = kafka_landing_assets([product], get_settings())
+    sensor = kafka_sensor([product], get_settings())
     assert sensor is not None
     defs = dg.Definitions(
         assets=assets,

@@ -33,6 +33,7 @@ def test_stream_lands_records_as_they_arrive_and_reports_each_interval(tmp_path:
     producer.start()
     streaming.stream(
         product,
+        get_settings(),
         streaming.report_to_instance(instance, key),
         trigger_seconds=2,
         report_seconds=10,

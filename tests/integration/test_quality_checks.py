@@ -10,11 +10,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tardis_dagster.core.quality import published_key, published_table
+from tardis_dagster.core.quality import published_table
 from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import SpecCatalog, load_catalog
 from tardis_dagster.defs.quality.checks import quality_checks
 from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.lib.attributes import published_key
 
 pytestmark = pytest.mark.platform
 

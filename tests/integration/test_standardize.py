@@ -90,7 +90,7 @@ def _standardize(
     product: DataProduct, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        standardize_assets([product]),
+        standardize_assets([product], get_settings()),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
         raise_on_error=False,
         instance=instance,

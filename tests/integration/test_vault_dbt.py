@@ -12,6 +12,7 @@ standardize job itself on raw rows (A -> B -> A in one batch) and dbt on what it
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.window import Window
 from vault_scenario import make_project, product_yaml, run_dbt, write_specs
 
-from tardis_dagster.defs.standardize.assets import standardize_extras
+from tardis_dagster.defs.standardize.assets import standardize_input
 from tardis_dagster.jobs.standardize import standardize
 from tardis_dagster.tooling.codegen.hashing import business_key_hash
 
@@ -398,13 +399,13 @@ def test_standardized_a_to_b_to_a_in_one_batch_reaches_the_satellite(spark, tmp_
         "('C3', 'Paris', 'bronze', '2024-01-01T10:00:02Z', 'a.csv', current_timestamp()), "
         "('C1', 'Oslo', 'gold', '2024-01-01T10:00:00Z', 'a.csv', current_timestamp())"
     )
-    extras = standardize_extras(catalog.by_name("accounts"))
-    extras.update(
+    job = replace(
+        standardize_input(catalog.by_name("accounts")),
         raw_table=raw,
         **{name: f"{E2E}std.accounts{suffix}" for name, suffix in _STD_TABLES.items()},
     )
-    outcome = standardize(spark, extras, uuid.uuid4().hex, b"scenario-key")
-    assert outcome["published"] and outcome["changes_appended"] == 4
+    outcome = standardize(spark, job, uuid.uuid4().hex, b"scenario-key")
+    assert outcome.published and outcome.changes_appended == 4
     assert spark.table(f"{E2E}std.accounts").count() == 2  # the upsert: the latest version per key
 
     run = run_dbt(project, ["run"], E2E, tmp_path / "target")

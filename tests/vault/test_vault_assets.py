@@ -6,14 +6,16 @@ import dagster as dg
 import pytest
 
 from tardis_dagster.assembly import build_definitions
-from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
 from tardis_dagster.core.specs import load_catalog
-from tardis_dagster.defs.dbt.assets import TRANSLATOR, parse_project
+from tardis_dagster.defs.dbt.assets import TRANSLATOR, dbt_project, parse_project
 
 
 @pytest.fixture(scope="module")
 def graph():
-    parse_project()  # the manifest of the committed models, as `dagster dev` prepares it
+    parse_project(
+        dbt_project(get_settings())
+    )  # the manifest of the committed models, as `dagster dev` prepares it
     defs = build_definitions(load_catalog([PROJECT_ROOT / "product_specs"]))
     return defs.resolve_asset_graph()
 

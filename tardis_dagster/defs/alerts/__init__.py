@@ -5,6 +5,13 @@ incident, and again when it recovers.
 `channels` delivers it, and `sensors` watches the Dagster instance (`alert_definitions`).
 """
 
-from tardis_dagster.defs.alerts.sensors import alert_definitions
+import dagster as dg
 
-__all__ = ["alert_definitions"]
+from tardis_dagster.core.settings import Settings
+from tardis_dagster.core.specs import SpecCatalog
+from tardis_dagster.defs.alerts.sensors import alert_sensors
+
+
+def alert_definitions(catalog: SpecCatalog, settings: Settings) -> dg.Definitions:
+    """The alert sensors: owners and stakeholders hear of failed checks, runs and missed freshness."""
+    return dg.Definitions(sensors=alert_sensors(catalog, settings))

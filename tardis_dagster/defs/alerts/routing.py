@@ -24,7 +24,6 @@ under TARDIS_HOME (local development).
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tardis_dagster.core.settings import Settings
+from tardis_dagster.core.settings import Settings, environment_secret
 from tardis_dagster.core.specs.problems import Problem
 from tardis_dagster.core.specs.specfile import field_name
 from tardis_dagster.core.specs.yaml_source import YamlSyntaxError, parse_yaml
@@ -63,9 +62,10 @@ def resolve(value: str) -> str:
 
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in os.environ:
+        value = environment_secret(name)
+        if value is None:
             raise MissingSecretError(f"environment variable {name} is not set (named in the alert routing)")
-        return os.environ[name]
+        return value
 
     return ENV_REF.sub(lookup, value)
 

@@ -21,6 +21,7 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
 )
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
 from tardis_dagster.defs.alerts import incidents
@@ -28,11 +29,16 @@ from tardis_dagster.defs.alerts.channels import deliver
 from tardis_dagster.defs.alerts.message import Alert, asset_link, checks_link, make_alert, run_link
 from tardis_dagster.defs.alerts.routing import AlertRouting, load_routing
 
-PRODUCT_LAYERS = ("raw", "std", "stg", "mart")
+PRODUCT_LAYERS = naming.PRODUCT_LAYERS
 RUN_STATE_PREFIX = "tardis/alerts/run/"
 SENSOR_INTERVAL_SECONDS = 60
 MAX_METADATA_ENTRIES = 6
-_LINK_LAYER_ORDER = ("std", "mart", "raw", "stg")  # which asset a run alert links to first
+_LINK_LAYER_ORDER = (
+    naming.STD,
+    naming.MART,
+    naming.RAW,
+    naming.STG,
+)  # which asset a run alert links to first
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class AlertSetup:
     dagster_url: str
 
 
-def alert_definitions(catalog: SpecCatalog, settings: Settings) -> list[dg.SensorDefinition]:
+def alert_sensors(catalog: SpecCatalog, settings: Settings) -> list[dg.SensorDefinition]:
     """The alert sensors for the products of `catalog`, routed as `settings.alerts_config` says.
 
     The routing file is read here, once: an invalid one stops the code location from loading with

@@ -5,12 +5,11 @@ next 12 months, renders `report.html` (self-contained) and `report.png` into the
 in the materialization's metadata with Markdown headline tables.
 """
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from tardis_dagster.core.settings import Settings, get_settings
+from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import SpecCatalog
 from tardis_dagster.defs.cost import dashboard, telemetry
 from tardis_dagster.defs.cost import forecast as cost_forecast
@@ -92,7 +91,7 @@ def telemetry_sensors(catalog: SpecCatalog, settings: Settings) -> list[dg.Senso
     folder = Path(product.files_location())
     owners = telemetry.owners_by_asset(catalog.products)
     spark_ui = settings.spark_ui_url  # local: the Connect server's UI; production: EMR's / History Server
-    compute = os.environ.get("TARDIS_COMPUTE_RESOURCE_ID", f"spark-connect:{settings.spark_connect_port}")
+    compute = settings.compute_resource_id or f"spark-connect:{settings.spark_connect_port}"
 
     def record(context: dg.RunStatusSensorContext) -> dg.SkipReason:
         run_id = context.dagster_run.run_id
@@ -124,9 +123,8 @@ def telemetry_sensors(catalog: SpecCatalog, settings: Settings) -> list[dg.Senso
     return sensors
 
 
-def cost_definitions(catalog: SpecCatalog, settings: Settings | None = None) -> dg.Definitions:
+def cost_definitions(catalog: SpecCatalog, settings: Settings) -> dg.Definitions:
     """The cost layer's assets and sensors (the dbt cost models come with the dbt assets)."""
-    settings = settings or get_settings()
     return dg.Definitions(
         assets=[cost_report_asset(catalog, settings)], sensors=telemetry_sensors(catalog, settings)
     )

@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-TAG_PREFIX = "tardis"
+from tardis_dagster.core import naming
+from tardis_dagster.core.naming import spark_job_tag
 
 
 class TelemetryRecord(BaseModel):
@@ -48,11 +49,6 @@ class TelemetryRecord(BaseModel):
     bytes_read: int | None = None
     bytes_written: int | None = None
     metrics_source: str = "dagster"
-
-
-def spark_job_tag(run_id: str, step_key: str) -> str:
-    """The Spark job tag a step sets so its jobs can be found in the Spark UI (no commas allowed)."""
-    return f"{TAG_PREFIX}-{run_id}-{step_key}".replace(",", "_")
 
 
 def tag_spark_session(spark: Any, run_id: str, step_key: str) -> str:
@@ -216,6 +212,6 @@ def owners_by_asset(products: Iterable[Any]) -> dict[str, tuple[str, str, str]]:
     """Asset key path -> (product, tribe, squad) for every layer a product has an asset in."""
     owners: dict[str, tuple[str, str, str]] = defaultdict(lambda: (None, None, None))  # type: ignore[arg-type]
     for p in products:
-        for layer in ("raw", "std", "mart", "stg"):
+        for layer in naming.PRODUCT_LAYERS:
             owners[f"{layer}/{p.name}"] = (p.name, p.owner.tribe, p.owner.squad)
     return dict(owners)

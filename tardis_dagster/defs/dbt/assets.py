@@ -6,8 +6,9 @@ A dbt source whose schema is `std` IS the standardized asset of the product with
 reads, is written by the same asset), so raw -> std -> stg -> hubs/links/satellites is one lineage graph,
 and hand-written models (e.g. models/cost/) that declare such a source join it too. Owners, tags,
 groups and descriptions come from the `meta.tardis` block the generator writes from the specs;
-dbt tests become asset checks. The manifest is parsed by `dagster dev` (`prepare_if_dev`) or, for a
-production image, by `dagster-dbt project prepare-and-package --file tardis_dagster/defs/dbt/assets.py`.
+dbt tests become asset checks. The manifest is parsed when the definitions are built: by `dagster dev`
+(`prepare_if_dev`), when none exists yet (a fresh checkout), or, for a production image, at image build
+time (`dagster-dbt project prepare-and-package`). Nothing happens at import time.
 
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
@@ -16,6 +17,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +30,23 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from tardis_dagster.core.naming import std_table_of
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
-from tardis_dagster.lib.attributes import table_key, table_name
+from tardis_dagster.core import naming
+from tardis_dagster.core.settings import Settings
+from tardis_dagster.lib.attributes import table_key
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-STD_LAYER = "std"
 PLATFORM_OWNER = {"tribe": "platform", "squad": "platform"}
 
-# dbt from PATH, else the one installed beside this Python (a venv that is not activated).
-DBT_EXECUTABLE = shutil.which("dbt") or os.fspath(Path(sys.executable).parent / "dbt")
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="local")
-if shutil.which("dbt"):
-    # Under `dagster dev`, parse the project at load time so edits show without a manual step.
-    dbt_project.prepare_if_dev()
+def dbt_executable() -> str:
+    """dbt from PATH, else the one installed beside this Python (a venv that is not activated)."""
+    return shutil.which("dbt") or os.fspath(Path(sys.executable).parent / "dbt")
+
+
+@cache
+def dbt_project(settings: Settings) -> DbtProject:
+    """The dbt project of these settings (its folder and profile target)."""
+    folder = settings.dbt_project_dir
+    return DbtProject(project_dir=folder, profiles_dir=folder, target=settings.dbt_target)
 
 
 def _tardis_meta(props: Mapping[str, Any]) -> dict[str, str]:
@@ -60,7 +64,9 @@ class TardisDbtTranslator(DagsterDbtTranslator):
         props = dbt_resource_props
         if props["resource_type"] == "source":
             table = props.get("identifier") or props["name"]
-            return table_key(props["schema"], std_table_of(table) if props["schema"] == STD_LAYER else table)
+            return table_key(
+                props["schema"], naming.std_table_of(table) if props["schema"] == naming.STD else table
+            )
         if props["resource_type"] in ("model", "seed", "snapshot"):
             return table_key(props["schema"], props.get("alias") or props["name"])
         return super().get_asset_key(props)
@@ -82,7 +88,7 @@ class TardisDbtTranslator(DagsterDbtTranslator):
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """dagster-dbt's metadata plus the table name."""
         key = self.get_asset_key(dbt_resource_props)
-        return {**super().get_metadata(dbt_resource_props), "dagster/table_name": table_name(*key.path)}
+        return {**super().get_metadata(dbt_resource_props), "dagster/table_name": naming.qualified(*key.path)}
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         """The model's description (from the spec), else dagster-dbt's default."""
@@ -102,34 +108,43 @@ TRANSLATOR = TardisDbtTranslator(
 )
 
 
-def ensure_manifest(project: DbtProject = dbt_project) -> None:
-    """Parse the dbt project when no manifest exists yet (a fresh checkout outside `dagster dev`)."""
+def prepare(project: DbtProject) -> None:
+    """Make sure a manifest exists: parsed under `dagster dev` on every load (so edits show), and once
+    on a fresh checkout; a production image ships the manifest it was built with."""
+    if shutil.which("dbt"):
+        project.prepare_if_dev()
     if not project.manifest_path.exists():
         parse_project(project)
 
 
-def parse_project(project: DbtProject = dbt_project) -> None:
+def parse_project(project: DbtProject) -> None:
     """`dbt parse`: write the manifest Dagster reads (what `prepare_if_dev` does under `dagster dev`)."""
-    os.environ.setdefault("SPARK_REMOTE", get_settings().spark_remote)
-    cli = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+    cli = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
     cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-def build_dbt_assets(project: DbtProject = dbt_project) -> dg.AssetsDefinition:
-    """One multi-asset over the dbt project: `dbt build` of the selected models and their tests."""
-    ensure_manifest(project)
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """One multi-asset over the dbt project: `dbt build` of the selected models and their tests.
+
+    dbt-spark `session` connects to the Spark Connect server its profile names (`SPARK_REMOTE`).
+    """
+    prepare(project)
 
     @dbt_assets(
         manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR, name="dbt"
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        # dbt-spark `session` connects to the Spark Connect server named by SPARK_REMOTE.
-        os.environ.setdefault("SPARK_REMOTE", get_settings().spark_remote)
         yield from dbt.cli(["build"], context=context).stream()
 
     return _dbt
 
 
-def dbt_resources() -> dict[str, DbtCliResource]:
+def dbt_resources(project: DbtProject) -> dict[str, DbtCliResource]:
     """The `dbt` resource: the same project locally and in production (only the profile target differs)."""
-    return {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)}
+    return {"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())}
+
+
+def dbt_definitions(settings: Settings) -> dg.Definitions:
+    """The dbt layer: staging, vault, SQL products and cost models as one multi-asset, and its resource."""
+    project = dbt_project(settings)
+    return dg.Definitions(assets=[build_dbt_assets(project)], resources=dbt_resources(project))

@@ -12,36 +12,38 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from tardis_dagster.core import naming
+from tardis_dagster.core.jobs_io import FilesLandingInput
 from tardis_dagster.core.specs import DataProduct
-from tardis_dagster.lib.attributes import asset_attributes, table_name
+from tardis_dagster.lib.attributes import asset_attributes, table_key
 from tardis_dagster.lib.execution import each_selected_asset
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
-LAYER = "raw"
+LAYER = naming.RAW
 OP_NAME = "land_files"
 
 
-def landing_extras(product: DataProduct) -> dict[str, object]:
+def landing_input(product: DataProduct) -> FilesLandingInput:
     """What the `land_files` Spark job needs to know about a product."""
     files = product.source.files
     assert files is not None, f"{product.name} has no files source"
-    return {
-        "product": product.name,
-        "asset_key": dg.AssetKey([LAYER, product.name]).to_user_string(),
-        "uri": product.files_location(),
-        "format": files.format,
-        "pattern": files.glob,
-        "options": files.reader_options,
-        "table": table_name(LAYER, product.name),
-        "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
-    }
+    return FilesLandingInput(
+        product=product.name,
+        asset_key=naming.asset_string(LAYER, product.name),
+        uri=product.files_location(),
+        format=files.format,
+        pattern=files.glob,
+        options=dict(files.reader_options),
+        table=naming.raw_table(product.name),
+        quarantine_table=naming.quarantine_table(product.name),
+    )
 
 
 def landing_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `raw/<product>` for a files product."""
     attributes = asset_attributes(product, LAYER)
     attributes["metadata"]["source_uri"] = product.files_location()
-    attributes["metadata"]["quarantine_table"] = table_name(LAYER, f"{product.name}__quarantine")
+    attributes["metadata"]["quarantine_table"] = naming.quarantine_table(product.name)
     return dg.AssetSpec(
         kinds={"spark", "iceberg", product.source.files.format},  # type: ignore[union-attr]
         skippable=True,
@@ -54,7 +56,7 @@ def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition
     products = [p for p in products if p.source.kind == "files"]
     if not products:
         return None
-    extras_by_key = {dg.AssetKey([LAYER, p.name]): landing_extras(p) for p in products}
+    inputs_by_key = {table_key(LAYER, p.name): landing_input(p) for p in products}
 
     @dg.multi_asset(
         name=OP_NAME,
@@ -64,7 +66,7 @@ def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition
     )
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
         yield from each_selected_asset(
-            context, lambda key: spark.results(context, "land_files", extras_by_key[key]), "landing"
+            context, lambda key: spark.results(context, OP_NAME, inputs_by_key[key]), "landing"
         )
 
     return _land

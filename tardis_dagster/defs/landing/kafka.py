@@ -17,18 +17,21 @@ from pathlib import Path
 
 import dagster as dg
 
-from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core import naming
+from tardis_dagster.core.jobs_io import KafkaLandingInput, KafkaLandingResult
+from tardis_dagster.core.kafka_offsets import end_offsets
+from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import DataProduct
-from tardis_dagster.lib.attributes import asset_attributes, table_name
+from tardis_dagster.lib.attributes import asset_attributes, table_key
 from tardis_dagster.lib.execution import by_tribe, each_selected_asset
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
-LAYER = "raw"
+LAYER = naming.RAW
 OP_NAME = "land_kafka"
-QUARANTINE_CHECK = "quarantine_share"
+JOB_NAME = "land_kafka_job"
 
 
-def payload_schema(product: DataProduct) -> dict[str, str]:
+def payload_schema(product: DataProduct, settings: Settings) -> dict[str, str]:
     """The topic schema in the forms the job needs: its text, a descriptor set, and a Spark DDL."""
     from tardis_dagster.core.formats import avro, protobuf, spark_types
     from tardis_dagster.core.formats import jsonschema as json_format
@@ -39,7 +42,7 @@ def payload_schema(product: DataProduct) -> dict[str, str]:
         path = Path(product.resolve_path(kafka.schema_))
         text = path.read_text()
     else:
-        text = registry_schema(product)
+        text = registry_schema(product, settings)
         path = None
     if kafka.format == "json":
         schema = json_format.load(path) if path else json.loads(text)
@@ -64,13 +67,13 @@ def payload_schema(product: DataProduct) -> dict[str, str]:
     }
 
 
-def registry_schema(product: DataProduct) -> str:
+def registry_schema(product: DataProduct, settings: Settings) -> str:
     """The latest schema of the spec's `registry_subject`, from the configured schema registry."""
     from tardis_dagster.core.formats.registry import RegistryClient
 
     kafka = product.source.kafka
     assert kafka is not None and kafka.registry_subject is not None
-    url = get_settings().schema_registry_url
+    url = settings.schema_registry_url
     if not url:
         raise dg.DagsterInvariantViolationError(
             f"{product.name} reads its schema from registry subject {kafka.registry_subject!r}: "
@@ -80,24 +83,24 @@ def registry_schema(product: DataProduct) -> str:
     return text
 
 
-def landing_extras(product: DataProduct) -> dict[str, object]:
-    """What the `land_kafka` Spark job needs to know about a product."""
+def landing_input(product: DataProduct, settings: Settings) -> KafkaLandingInput:
+    """What the `land_kafka` Spark job needs to know about a product (its schema read now)."""
     kafka = product.source.kafka
     assert kafka is not None, f"{product.name} has no kafka source"
-    return {
-        "product": product.name,
-        "asset_key": dg.AssetKey([LAYER, product.name]).to_user_string(),
-        "topic": kafka.topic,
-        "bootstrap": get_settings().kafka_bootstrap,
-        "format": kafka.format,
-        "wire_format": kafka.registry_subject is not None,
-        "table": table_name(LAYER, product.name),
-        "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
-        "quarantine_threshold": kafka.quarantine_threshold,
-        "max_offsets_per_trigger": get_settings().kafka_max_offsets_per_trigger,
-        "min_partitions": get_settings().kafka_min_partitions,
-        **payload_schema(product),
-    }
+    return KafkaLandingInput(
+        product=product.name,
+        asset_key=naming.asset_string(LAYER, product.name),
+        topic=kafka.topic,
+        bootstrap=settings.kafka_bootstrap,
+        format=kafka.format,
+        wire_format=kafka.registry_subject is not None,
+        table=naming.raw_table(product.name),
+        quarantine_table=naming.quarantine_table(product.name),
+        quarantine_threshold=kafka.quarantine_threshold,
+        max_offsets_per_trigger=settings.kafka_max_offsets_per_trigger,
+        min_partitions=settings.kafka_min_partitions,
+        **payload_schema(product, settings),
+    )
 
 
 def landing_spec(product: DataProduct) -> dg.AssetSpec:
@@ -109,7 +112,7 @@ def landing_spec(product: DataProduct) -> dg.AssetSpec:
         {
             "topic": kafka.topic,
             "format": kafka.format,
-            "quarantine_table": table_name(LAYER, f"{product.name}__quarantine"),
+            "quarantine_table": naming.quarantine_table(product.name),
         }
     )
     return dg.AssetSpec(kinds={"spark", "iceberg", "kafka"}, skippable=True, **attributes)
@@ -119,8 +122,8 @@ def quarantine_check(product: DataProduct) -> dg.AssetCheckSpec:
     """The share of a run's records sent to quarantine stays under the spec's threshold."""
     threshold = product.source.kafka.quarantine_threshold  # type: ignore[union-attr]
     return dg.AssetCheckSpec(
-        QUARANTINE_CHECK,
-        asset=dg.AssetKey([LAYER, product.name]),
+        naming.QUARANTINE_CHECK,
+        asset=table_key(LAYER, product.name),
         # Not blocking: quarantining is the designed outcome for bad records, never a failed landing run.
         blocking=False,
         description=(
@@ -130,16 +133,16 @@ def quarantine_check(product: DataProduct) -> dg.AssetCheckSpec:
     )
 
 
-def kafka_landing_assets(products: Iterable[DataProduct]) -> list[dg.AssetsDefinition]:
+def kafka_landing_assets(products: Iterable[DataProduct], settings: Settings) -> list[dg.AssetsDefinition]:
     """One multi-asset per tribe landing its Kafka products."""
     return [
-        _tribe_assets(tribe, group)
+        _tribe_assets(tribe, group, settings)
         for tribe, group in by_tribe(p for p in products if p.source.kind == "kafka")
     ]
 
 
-def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinition:
-    by_key = {dg.AssetKey([LAYER, p.name]): p for p in products}
+def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -> dg.AssetsDefinition:
+    by_key = {table_key(LAYER, p.name): p for p in products}
 
     @dg.multi_asset(
         name=f"{OP_NAME}_{tribe}",
@@ -151,7 +154,7 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
         yield from each_selected_asset(
             context,
-            lambda key: spark.results(context, "land_kafka", landing_extras(by_key[key])),
+            lambda key: spark.results(context, OP_NAME, landing_input(by_key[key], settings)),
             "landing",
         )
 
@@ -163,7 +166,7 @@ def landed_end_offsets(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[s
     event = instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
         return {}
-    value = event.asset_materialization.metadata.get("end_offsets")
+    value = event.asset_materialization.metadata.get(KafkaLandingResult.END_OFFSETS)
     return {str(p): int(o) for p, o in (value.value if value is not None else {}).items()}  # type: ignore[union-attr]
 
 
@@ -179,7 +182,7 @@ def topics_with_new_records(
 
 
 def kafka_sensor(
-    products: Iterable[DataProduct], job_name: str = "land_kafka_job"
+    products: Iterable[DataProduct], settings: Settings, job_name: str = JOB_NAME
 ) -> dg.SensorDefinition | None:
     """Requests a landing run for the Kafka products whose topics have records not landed yet.
 
@@ -187,7 +190,7 @@ def kafka_sensor(
     """
     # Streaming products are landed by their long-running query, not by sensor-started runs.
     keyed = {
-        p.source.kafka.topic: dg.AssetKey([LAYER, p.name])
+        p.source.kafka.topic: table_key(LAYER, p.name)
         for p in products
         if p.source.kafka is not None and p.schedule != "streaming"
     }
@@ -202,9 +205,7 @@ def kafka_sensor(
         description="Lands Kafka topics with offsets beyond those landed (reads broker metadata only).",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-        from tardis_dagster.jobs.land_kafka import end_offsets  # pyspark: not at code-location load
-
-        broker = end_offsets(get_settings().kafka_bootstrap, list(keyed))
+        broker = end_offsets(settings.kafka_bootstrap, list(keyed))
         landed = {topic: landed_end_offsets(context.instance, key) for topic, key in keyed.items()}
         new = topics_with_new_records(broker, landed)
         if not new:
@@ -219,4 +220,4 @@ def kafka_sensor(
 
 def landing_job(assets: list[dg.AssetsDefinition]):
     """The job the sensor starts (any subset of the Kafka landing assets)."""
-    return dg.define_asset_job("land_kafka_job", selection=dg.AssetSelection.assets(*assets))
+    return dg.define_asset_job(JOB_NAME, selection=dg.AssetSelection.assets(*assets))

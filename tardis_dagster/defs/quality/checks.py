@@ -8,22 +8,21 @@ Rules with severity `error` are blocking: a failure stops downstream assets in t
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
 
-import gc
 from collections.abc import Collection, Iterator
-from datetime import timedelta
-from typing import Any
 
 import dagster as dg
 
-from tardis_dagster.core.quality import compile_rules, describe_rule, published_key, published_table
+from tardis_dagster.core import naming
+from tardis_dagster.core.jobs_io import QualityChecksInput
+from tardis_dagster.core.quality import compile_rules, describe_rule, published_table
 from tardis_dagster.core.specs import DataProduct, QualityRule, SpecCatalog
+from tardis_dagster.lib.attributes import published_key
 from tardis_dagster.lib.execution import by_tribe
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
 JOB = "quality_checks"
 # Built once: conditions are immutable, and building one per check is slow at thousands of products.
 _EAGER = dg.AutomationCondition.eager()
-_MIN_FRESHNESS_WINDOW = timedelta(minutes=1)  # Dagster refuses shorter freshness windows
 
 
 def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
@@ -38,9 +37,9 @@ def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
     )
 
 
-def quality_extras(
+def quality_input(
     product: DataProduct, catalog: SpecCatalog, names: Collection[str] | None = None
-) -> dict[str, Any]:
+) -> QualityChecksInput:
     """What the `quality_checks` Spark job needs: the table, its PII columns and the compiled rules.
 
     `names` limits the rules to those check names (a subset selection).
@@ -50,15 +49,15 @@ def quality_extras(
         try:
             return published_table(catalog.by_name(name))
         except KeyError:  # validated specs name known products; otherwise the SQL fails, as a check
-            return f"std.{name}"
+            return naming.std_table(name)
 
     rules = [r for r in compile_rules(product, resolve) if names is None or r.name in names]
-    return {
-        "table": published_table(product),
-        "asset_key": published_key(product).to_escaped_user_string(),
-        "pii_columns": [c.name for c in product.schema_ if c.pii],
-        "rules": [r.as_extras() for r in rules],
-    }
+    return QualityChecksInput(
+        table=published_table(product),
+        asset_key=published_key(product).to_escaped_user_string(),
+        pii_columns=[c.name for c in product.schema_ if c.pii],
+        rules=rules,
+    )
 
 
 def quality_checks(
@@ -75,14 +74,7 @@ def quality_checks(
         for p in catalog.products
         if p.quality and (published_keys is None or published_key(p) in published_keys)
     ]
-    # Thousands of check specs are long-lived objects; collections meanwhile rescan them for nothing.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return [_tribe_checks(tribe, group, catalog) for tribe, group in by_tribe(products)]
-    finally:
-        if enabled:
-            gc.enable()
+    return [_tribe_checks(tribe, group, catalog) for tribe, group in by_tribe(products)]
 
 
 def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog) -> dg.AssetChecksDefinition:
@@ -105,8 +97,8 @@ def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog)
         failed: list[str] = []
         for key in sorted(selected, key=lambda k: k.to_user_string()):
             try:
-                extras = quality_extras(by_key[key], catalog, selected[key])
-                yield from spark.results(context.op_execution_context, JOB, extras)
+                job_input = quality_input(by_key[key], catalog, selected[key])
+                yield from spark.results(context.op_execution_context, JOB, job_input)
             except Exception as exc:  # the other products are still checked; the step fails below
                 context.log.error(f"quality checks of {key.to_user_string()} failed to run: {exc}")
                 failed.append(key.to_user_string())
@@ -116,24 +108,6 @@ def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog)
     return _quality
 
 
-def freshness_policy(product: DataProduct) -> dg.FreshnessPolicy | None:
-    """A time-window freshness policy from the product's freshness rules, where one fits.
-
-    The data cannot be fresher than the last materialization, so the strictest `error` rule's
-    `max_age` is the fail window and the strictest `warn` rule's (when shorter) the warn window.
-    None without an `error` freshness rule (a policy needs a fail window) or for windows under a
-    minute, which Dagster does not accept.
-    """
-    ages: dict[str, list[timedelta]] = {"error": [], "warn": []}
-    for rule in product.quality:
-        if rule.freshness is not None:
-            ages[rule.severity].append(timedelta(seconds=rule.freshness.max_age_seconds))
-    if not ages["error"]:
-        return None
-    fail = min(ages["error"])
-    if fail < _MIN_FRESHNESS_WINDOW:
-        return None
-    warn = min(ages["warn"], default=None)
-    if warn is not None and not (_MIN_FRESHNESS_WINDOW <= warn < fail):
-        warn = None
-    return dg.FreshnessPolicy.time_window(fail_window=fail, warn_window=warn)
+def quality_definitions(catalog: SpecCatalog, published_keys: Collection[dg.AssetKey]) -> dg.Definitions:
+    """The post-publish quality checks of every product whose published asset is defined."""
+    return dg.Definitions(asset_checks=quality_checks(catalog, published_keys))

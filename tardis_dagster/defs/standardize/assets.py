@@ -12,17 +12,17 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
-from tardis_dagster.core.naming import CHANGES_SUFFIX, audit_names, has_change_stream
-from tardis_dagster.core.settings import get_settings, pii_key
-from tardis_dagster.core.specs import DataProduct
-from tardis_dagster.defs.quality.checks import freshness_policy
-from tardis_dagster.lib.attributes import asset_attributes, table_key, table_name
+from tardis_dagster.core import naming
+from tardis_dagster.core.jobs_io import PII_KEY_ENV, ContractColumn, LoadPolicy, StandardizeInput
+from tardis_dagster.core.settings import Settings, pii_key
+from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.lib.attributes import asset_attributes, table_key
 from tardis_dagster.lib.execution import by_tribe, each_selected_asset
+from tardis_dagster.lib.freshness import freshness_policy
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
-LAYER = "std"
-PII_KEY_ENV = "TARDIS_PII_KEY"
-AUDIT_CHECK = "audits"
+LAYER = naming.STD
+JOB = "standardize"
 # Built once: conditions are immutable, and building one per asset is slow at thousands of products.
 _EAGER = dg.AutomationCondition.eager()
 
@@ -32,52 +32,48 @@ def standardizable(product: DataProduct) -> bool:
     return product.source.kind in ("kafka", "files")
 
 
-def load_extras(product: DataProduct) -> dict[str, object]:
+def load_policy(product: DataProduct) -> LoadPolicy:
     """The spec's `load` section as the job reads it."""
-    return {
-        "type": product.load.type,
-        "key": list(product.load.key),
-        "version_by": product.load.version_by,
-        "reject_threshold": product.load.reject_threshold,
-    }
+    return LoadPolicy(
+        type=product.load.type,
+        key=list(product.load.key),
+        version_by=product.load.version_by,
+        reject_threshold=product.load.reject_threshold,
+    )
 
 
-def standardize_extras(product: DataProduct) -> dict[str, object]:
+def standardize_input(product: DataProduct) -> StandardizeInput:
     """What the `standardize` Spark job needs to know about a product."""
-    return {
-        "product": product.name,
-        "asset_key": table_key(LAYER, product.name).to_user_string(),
-        "raw_table": table_name("raw", product.name),
-        "source_kind": product.source.kind,
-        "table": table_name(LAYER, product.name),
-        "rejects_table": table_name(LAYER, f"{product.name}__rejects"),
-        "changes_table": changes_table(product),
-        "columns": [
-            {
-                "name": c.name,
-                "type": c.data_type.spark_ddl,
-                "required": c.required,
-                "pii": c.pii,
-                "description": c.description,
-            }
+    return StandardizeInput(
+        product=product.name,
+        asset_key=naming.asset_string(LAYER, product.name),
+        source_kind=product.source.kind,  # type: ignore[arg-type]
+        raw_table=naming.raw_table(product.name),
+        raw_asset_key=naming.asset_path(naming.RAW, product.name),
+        table=naming.std_table(product.name),
+        rejects_table=naming.rejects_table(product.name),
+        changes_table=naming.changes_table(product.name, product.load.type),
+        columns=[
+            ContractColumn(
+                name=c.name,
+                type=c.data_type.spark_ddl,
+                required=c.required,
+                pii=c.pii,
+                description=c.description,
+            )
             for c in product.schema_
         ],
-        "load": load_extras(product),
-        "partition_by": [p.spark_expr for p in product.load.partitions],
-        "pii_key_env": PII_KEY_ENV,
-    }
-
-
-def changes_table(product: DataProduct) -> str | None:
-    """`std.<product>__changes`, every version of an upsert product (the vault stages it), else None."""
-    return table_name(LAYER, product.name + CHANGES_SUFFIX) if has_change_stream(product.load.type) else None
+        load=load_policy(product),
+        partition_by=[p.spark_expr for p in product.load.partitions],
+        pii_key_env=PII_KEY_ENV,
+    )
 
 
 def std_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `std/<product>`, downstream of `raw/<product>`."""
     attributes = asset_attributes(product, LAYER)
-    attributes["metadata"]["rejects_table"] = table_name(LAYER, f"{product.name}__rejects")
-    changes = changes_table(product)
+    attributes["metadata"]["rejects_table"] = naming.rejects_table(product.name)
+    changes = naming.changes_table(product.name, product.load.type)
     if changes:
         attributes["metadata"]["changes_table"] = changes
     attributes["metadata"]["dagster/column_schema"] = dg.TableSchema(
@@ -91,31 +87,32 @@ def std_spec(product: DataProduct) -> dg.AssetSpec:
     return dg.AssetSpec(
         kinds={"spark", "iceberg"},
         skippable=True,  # an unpublished batch (failed audit) materializes nothing
-        deps=[table_key("raw", product.name)],
+        deps=[table_key(naming.RAW, product.name)],
         automation_condition=_EAGER,
         freshness_policy=freshness_policy(product),  # the spec's `freshness` rule, as Dagster tracks it
         **attributes,
     )
 
 
-def standardize_assets(products: Iterable[DataProduct]) -> list[dg.AssetsDefinition]:
+def standardize_assets(products: Iterable[DataProduct], settings: Settings) -> list[dg.AssetsDefinition]:
     """One multi-asset per tribe standardizing its supported landed products."""
     return [
-        _tribe_assets(tribe, group) for tribe, group in by_tribe(p for p in products if standardizable(p))
+        _tribe_assets(tribe, group, settings)
+        for tribe, group in by_tribe(p for p in products if standardizable(p))
     ]
 
 
-def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinition:
+def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -> dg.AssetsDefinition:
     by_key = {table_key(LAYER, p.name): p for p in products}
     # One blocking check per asset whose metadata lists each audit: at thousands of products, a check
     # per audit quadruples what Dagster builds at load time.
     checks = [
         dg.AssetCheckSpec(
-            AUDIT_CHECK,
+            naming.AUDITS_CHECK,
             asset=key,
             blocking=True,
             description="Write-audit-publish: "
-            + ", ".join(audit_names(load_extras(product)))
+            + ", ".join(load_policy(product).audit_names)
             + " must pass to publish.",
         )
         for key, product in by_key.items()
@@ -131,11 +128,16 @@ def _tribe_assets(tribe: str, products: list[DataProduct]) -> dg.AssetsDefinitio
     def _standardize(
         context: dg.AssetExecutionContext, spark: SparkJobRunner
     ) -> Iterator[dg.MaterializeResult]:
-        secrets = {PII_KEY_ENV: pii_key(get_settings())}
+        secrets = {PII_KEY_ENV: pii_key(settings)}
         yield from each_selected_asset(
             context,
-            lambda key: spark.results(context, "standardize", standardize_extras(by_key[key]), secrets),
+            lambda key: spark.results(context, JOB, standardize_input(by_key[key]), secrets),
             "standardizing",
         )
 
     return _standardize
+
+
+def standardize_definitions(catalog: SpecCatalog, settings: Settings) -> dg.Definitions:
+    """The std layer: one multi-asset per tribe, with its blocking audit checks."""
+    return dg.Definitions(assets=standardize_assets(catalog.products, settings))

@@ -6,17 +6,13 @@ break key uniqueness: the key audits read those keys' rows on the branch, not th
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
-from tardis_dagster.core.naming import audit_names
-from tardis_dagster.jobs.common import quote
+from tardis_dagster.core.jobs_io import AuditResult, ContractColumn, LoadPolicy, StandardizeInput
 from tardis_dagster.jobs.std.evolution import normalized
 from tardis_dagster.jobs.std.loads import HISTORY_COLUMNS, IS_CURRENT, VALID_FROM
-
-Audit = dict[str, Any]
+from tardis_dagster.jobs.tables import quote
 
 
 def contract_columns(spark: SparkSession, table: str) -> list[tuple[str, str]]:
@@ -29,52 +25,44 @@ def contract_columns(spark: SparkSession, table: str) -> list[tuple[str, str]]:
 
 
 def run_audits(
-    spark: SparkSession, extras: dict[str, Any], branch: str, batch: DataFrame, rows: int, rejected: int
-) -> list[Audit]:
-    """Each audit's name, whether it passed, and a detail a person can act on."""
-    table, load = extras["table"], extras["load"]
-    results = [_schema(spark, table, extras["columns"])]
-    if load["key"]:
-        key = [quote(k) for k in load["key"]]
+    spark: SparkSession, job: StandardizeInput, branch: str, batch: DataFrame, rows: int, rejected: int
+) -> list[AuditResult]:
+    """Each audit's name, whether it passed, and a detail a person can act on (`LoadPolicy.audit_names`)."""
+    table, load = job.table, job.load
+    results = [_schema(spark, table, job.columns)]
+    if load.key:
+        key = [quote(k) for k in load.key]
         null_keys = batch.where(" OR ".join(f"{k} IS NULL" for k in key)).count()
-        results.append(
-            {"name": "key_not_null", "passed": null_keys == 0, "detail": f"{null_keys} rows with a null key"}
-        )
-        if load["type"] in ("upsert", "scd2", "full"):
+        results.append(AuditResult("key_not_null", null_keys == 0, f"{null_keys} rows with a null key"))
+        if load.type in ("upsert", "scd2", "full"):
             results.append(_key_unique(spark, table, branch, batch, load))
     share = rejected / (rows + rejected) if rows + rejected else 0.0
-    threshold = float(load["reject_threshold"])
-    results.append(
-        {
-            "name": "reject_share",
-            "passed": share <= threshold,
-            "detail": f"{rejected} of {rows + rejected} rows rejected "
-            f"({share:.2%}; threshold {threshold:.2%})",
-        }
-    )
+    threshold = float(load.reject_threshold)
+    detail = f"{rejected} of {rows + rejected} rows rejected ({share:.2%}; threshold {threshold:.2%})"
+    results.append(AuditResult("reject_share", share <= threshold, detail))
     return results
 
 
-def _schema(spark: SparkSession, table: str, columns: list[dict[str, Any]]) -> Audit:
+def _schema(spark: SparkSession, table: str, columns: list[ContractColumn]) -> AuditResult:
     actual = dict(contract_columns(spark, table))
-    expected = {c["name"]: normalized(c["type"]) for c in columns}
+    expected = {c.name: normalized(c.type) for c in columns}
     differences = [
         f"{name}: published {actual.get(name, 'missing')}, contract {expected.get(name, 'missing')}"
         for name in sorted(set(actual) | set(expected))
         if actual.get(name) != expected.get(name)
     ]
     detail = "; ".join(differences) if differences else f"{len(expected)} columns match the contract"
-    return {"name": "contract_schema", "passed": not differences, "detail": detail}
+    return AuditResult("contract_schema", not differences, detail)
 
 
 def _key_unique(
-    spark: SparkSession, table: str, branch: str, batch: DataFrame, load: dict[str, Any]
-) -> Audit:
-    key = [quote(k) for k in load["key"]]
+    spark: SparkSession, table: str, branch: str, batch: DataFrame, load: LoadPolicy
+) -> AuditResult:
+    key = [quote(k) for k in load.key]
     on_branch = spark.sql(f"SELECT * FROM {table} VERSION AS OF '{branch}'")
-    if load["type"] != "full":  # a full load's batch is the whole table
-        on_branch = on_branch.join(batch.select(*key).distinct(), list(load["key"]), "left_semi")
-    if load["type"] == "scd2":
+    if load.type != "full":  # a full load's batch is the whole table
+        on_branch = on_branch.join(batch.select(*key).distinct(), list(load.key), "left_semi")
+    if load.type == "scd2":
         grouped = on_branch.groupBy(*key).agg(
             F.count("*").alias("versions"),
             F.countDistinct(VALID_FROM).alias("distinct_versions"),
@@ -85,10 +73,10 @@ def _key_unique(
     else:
         broken = on_branch.groupBy(*key).count().where("count > 1").count()
         detail = f"{broken} keys appear more than once"
-    return {"name": "key_unique", "passed": broken == 0, "detail": detail}
+    return AuditResult("key_unique", broken == 0, detail)
 
 
-def nothing_new(load: dict[str, Any]) -> list[Audit]:
+def nothing_new(load: LoadPolicy) -> list[AuditResult]:
     """The audits of a run with no new raw rows: the published table is unchanged, so all pass."""
     detail = "no new raw rows since the last run: the published table is unchanged"
-    return [{"name": name, "passed": True, "detail": detail} for name in audit_names(load)]
+    return [AuditResult(name, True, detail) for name in load.audit_names]

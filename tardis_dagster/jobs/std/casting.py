@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
-from tardis_dagster.jobs.common import quote
+from tardis_dagster.core.jobs_io import ContractColumn, StandardizeInput
+from tardis_dagster.core.metadata import ColumnDep, Lineage
+from tardis_dagster.jobs.tables import quote
 
 SOURCE_ID = "_source_id"
 LOADED_AT = "_loaded_at"
 METADATA_COLUMNS = ("_source_file", "_ingested_at")
+
+
+@dataclass(frozen=True)
+class SourcedColumn:
+    """A contract column and the raw column it is read from (None: no source, read as null)."""
+
+    column: ContractColumn
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where each contract column comes from in raw, and the raw columns that identify a record."""
+
+    source_kind: str
+    columns: list[SourcedColumn]
+    raw_columns: list[str]
 
 
 def hmac_sha256(value: Column, key: bytes) -> Column:
@@ -38,22 +57,22 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
 
 
-def source_id(extras: dict[str, Any]) -> Column:
+def source_id(sources: Sources) -> Column:
     """A stable id of the source record: Kafka coordinates, or file plus the row's content."""
-    if extras["source_kind"] == "kafka":
+    if sources.source_kind == "kafka":
         return F.concat_ws(
             "/", F.col("topic"), F.col("partition").cast("string"), F.col("offset").cast("string")
         )
-    content = F.sha2(F.to_json(F.struct(*[F.col(quote(c)) for c in extras["raw_columns"]])), 256)
+    content = F.sha2(F.to_json(F.struct(*[F.col(quote(c)) for c in sources.raw_columns])), 256)
     return F.concat_ws("#", F.col("_source_file"), content)
 
 
-def resolve_sources(raw_schema: StructType, extras: dict[str, Any]) -> dict[str, Any]:
-    """Extras with each contract column's raw source (`payload.x` for Kafka, a column for files).
+def resolve_sources(raw_schema: StructType, job: StandardizeInput) -> Sources:
+    """Each contract column's raw source (`payload.x` for Kafka, a column for files).
 
     Source names are matched after snake_case normalization; a column with no source reads as null.
     """
-    if extras["source_kind"] == "kafka":
+    if job.source_kind == "kafka":
         payload = raw_schema["payload"].dataType
         fields = {snake_case(f.name): f"payload.{f.name}" for f in payload.fields}  # type: ignore[attr-defined]
         raw_columns = ["topic", "partition", "offset"]
@@ -61,18 +80,13 @@ def resolve_sources(raw_schema: StructType, extras: dict[str, Any]) -> dict[str,
         names = [f.name for f in raw_schema.fields if f.name not in METADATA_COLUMNS]
         fields = {snake_case(n): n for n in names}
         raw_columns = names
-    columns = [{**c, "source": fields.get(c["name"])} for c in extras["columns"]]
-    return {**extras, "columns": columns, "raw_columns": raw_columns}
+    columns = [SourcedColumn(c, fields.get(c.name)) for c in job.columns]
+    return Sources(job.source_kind, columns, raw_columns)
 
 
-def column_lineage(extras: dict[str, Any], raw_asset_key: list[str]) -> dict[str, Any]:
-    """Dagster column lineage (std column <- raw column) as a Pipes `table_column_lineage` value."""
-    deps = {
-        c["name"]: [{"asset_key": raw_asset_key, "column_name": c["source"]}]
-        for c in extras["columns"]
-        if c["source"]
-    }
-    return {"type": "table_column_lineage", "raw_value": {"deps_by_column": deps}}
+def column_lineage(sources: Sources, raw_asset_key: list[str]) -> Lineage:
+    """Column lineage: each std column <- the raw column it is read from."""
+    return {s.column.name: [ColumnDep(raw_asset_key, s.source)] for s in sources.columns if s.source}
 
 
 def leaf_count(expression: str, data_type: DataType, depth: int = 0) -> str:
@@ -98,49 +112,48 @@ def leaf_count(expression: str, data_type: DataType, depth: int = 0) -> str:
     return f"(CASE WHEN {expression} IS NULL THEN 0 ELSE {counted} END)"
 
 
-def typed(df: DataFrame, extras: dict[str, Any], pii_key: bytes) -> tuple[DataFrame, DataFrame]:
+def typed(
+    df: DataFrame, job: StandardizeInput, sources: Sources, pii_key: bytes
+) -> tuple[DataFrame, DataFrame]:
     """(rows with every column cast to its type and PII hashed, rejected rows with column and reason)."""
     casts, errors = [], []
-    ordered_by = extras["load"]["version_by"] if extras["load"]["type"] == "scd2" else None
-    for column in extras["columns"]:
-        source = F.col(column["source"]) if column["source"] else F.lit(None)
-        value = (
-            F.expr(f"try_cast({_sql(column['source'])} AS {column['type']})")
-            if column["source"]
-            else F.lit(None)
-        )
-        value = value.cast(column["type"])
-        name = column["name"]
+    ordered_by = job.load.version_by if job.load.type == "scd2" else None
+    for sourced in sources.columns:
+        column, raw = sourced.column, sourced.source
+        source = F.col(raw) if raw else F.lit(None)
+        value = F.expr(f"try_cast({_sql(raw)} AS {column.type})") if raw else F.lit(None)
+        value = value.cast(column.type)
+        name = column.name
         failed = source.isNotNull() & value.isNull()
-        nested = column["type"].split("<")[0].strip().lower() in ("struct", "array", "map")
-        text = F.to_json(source) if nested and column["source"] else source.cast("string")
-        if nested and column["source"]:
+        nested = column.type.split("<")[0].strip().lower() in ("struct", "array", "map")
+        text = F.to_json(source) if nested and raw else source.cast("string")
+        if nested and raw:
             source_type = df.select(source).schema.fields[0].dataType
             cast_type = df.select(value).schema.fields[0].dataType
             failed = failed | (
-                F.expr(leaf_count(_sql(column["source"]), source_type))
-                != F.expr(leaf_count(f"try_cast({_sql(column['source'])} AS {column['type']})", cast_type))
+                F.expr(leaf_count(_sql(raw), source_type))
+                != F.expr(leaf_count(f"try_cast({_sql(raw)} AS {column.type})", cast_type))
             )
         errors.append(
             F.when(
                 failed,
-                F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column['type']}")),
+                F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column.type}")),
             )
         )
-        if column["required"]:
+        if column.required:
             errors.append(F.when(source.isNull(), F.lit(f"{name}: required but missing")))
         elif name == ordered_by:
             # History is ordered by this column: a version without it has no place in it.
             errors.append(F.when(source.isNull(), F.lit(f"{name}: missing; scd2 orders versions by it")))
-        if column["pii"]:
+        if column.pii:
             value = hmac_sha256(value, pii_key)
         casts.append(value.alias(name))
     reason = F.concat_ws("; ", *errors)
     staged = df.select(
         *casts,
-        source_id(extras).alias(SOURCE_ID),
+        source_id(sources).alias(SOURCE_ID),
         F.when(reason != "", reason).alias("_reason"),
-        _raw_text(extras),
+        _raw_text(sources),
     )
     good = staged.where(F.col("_reason").isNull()).drop("_reason", "_raw_record")
     bad = staged.where(F.col("_reason").isNotNull()).select(
@@ -153,7 +166,7 @@ def _sql(path: str) -> str:
     return ".".join(quote(part) for part in path.split("."))
 
 
-def _raw_text(extras: dict[str, Any]) -> Column:
+def _raw_text(sources: Sources) -> Column:
     """The rejected record's raw values as JSON, PII columns left out (rejects are downstream of raw)."""
-    keep = [c for c in extras["columns"] if c["source"] and not c["pii"]]
-    return F.to_json(F.struct(*[F.col(c["source"]).alias(c["name"]) for c in keep])).alias("_raw_record")
+    keep = [s for s in sources.columns if s.source and not s.column.pii]
+    return F.to_json(F.struct(*[F.col(s.source).alias(s.column.name) for s in keep])).alias("_raw_record")

@@ -9,11 +9,11 @@ already published have no value), and any other type change (narrowing, or a cha
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pyspark.sql import SparkSession
 
-from tardis_dagster.jobs.common import quote
+from tardis_dagster.core.jobs_io import ContractColumn
+from tardis_dagster.jobs.tables import quote
 
 _DECIMAL = re.compile(r"decimal\((\d+),(\d+)\)")
 _WIDENINGS = {("int", "bigint"), ("float", "double")}
@@ -37,13 +37,13 @@ def is_widening(old: str, new: str) -> bool:
     return bool(old_d and new_d and old_d[2] == new_d[2] and int(new_d[1]) > int(old_d[1]))
 
 
-def plan(table: str, published: list[tuple[str, str]], columns: list[dict[str, Any]]) -> list[str]:
+def plan(table: str, published: list[tuple[str, str]], columns: list[ContractColumn]) -> list[str]:
     """The ALTER statements that bring `table` to the spec's columns; raises if any change is unsafe.
 
     `published` is the table's contract columns (name, type) in order; `columns` the spec's.
     """
     current = dict(published)
-    wanted = {c["name"]: normalized(c["type"]) for c in columns}
+    wanted = {c.name: normalized(c.type) for c in columns}
     problems = [
         f"column '{name}' is published in {table} but no longer in the spec: removing or renaming a "
         "column breaks its readers; keep it (it may become optional) or publish a new major version "
@@ -54,18 +54,18 @@ def plan(table: str, published: list[tuple[str, str]], columns: list[dict[str, A
     statements = []
     previous: str | None = None
     for column in columns:
-        name, new = column["name"], wanted[column["name"]]
+        name, new = column.name, wanted[column.name]
         if name not in current:
-            if column["required"]:
+            if column.required:
                 problems.append(
                     f"new column '{name}' is required, but the rows already in {table} have no value "
                     "for it; add it with `required: false` first"
                 )
             position = f"AFTER {quote(previous)}" if previous else "FIRST"
-            statements.append(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {column['type']} {position}")
+            statements.append(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {column.type} {position}")
         elif current[name] != new:
             if is_widening(current[name], new):
-                statements.append(f"ALTER TABLE {table} ALTER COLUMN {quote(name)} TYPE {column['type']}")
+                statements.append(f"ALTER TABLE {table} ALTER COLUMN {quote(name)} TYPE {column.type}")
             else:
                 problems.append(
                     f"column '{name}' changes type from {current[name]} to {new}: only widening "
@@ -79,7 +79,7 @@ def plan(table: str, published: list[tuple[str, str]], columns: list[dict[str, A
 
 
 def evolve(
-    spark: SparkSession, table: str, published: list[tuple[str, str]], columns: list[dict]
+    spark: SparkSession, table: str, published: list[tuple[str, str]], columns: list[ContractColumn]
 ) -> list[str]:
     """Apply the safe changes of `plan` to the table; returns the statements run."""
     statements = plan(table, published, columns)

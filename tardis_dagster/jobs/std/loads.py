@@ -12,22 +12,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.window import Window
 
-from tardis_dagster.jobs.common import current_snapshot_id, quote
+from tardis_dagster.core.jobs_io import LoadPolicy
 from tardis_dagster.jobs.std.casting import LOADED_AT, SOURCE_ID
+from tardis_dagster.jobs.tables import current_snapshot_id, quote
 
 VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT)
 
 
-def history_order(load: dict[str, Any]) -> str:
+def history_order(load: LoadPolicy) -> str:
     """The column that orders an scd2 history: `version_by`, else the time the row was loaded."""
-    return load["version_by"] or LOADED_AT
+    return load.version_by or LOADED_AT
 
 
 def distinct_records(good: DataFrame) -> DataFrame:
@@ -36,14 +35,14 @@ def distinct_records(good: DataFrame) -> DataFrame:
     return good.dropDuplicates([SOURCE_ID])
 
 
-def batch_rows(good: DataFrame, load: dict[str, Any]) -> DataFrame:
+def batch_rows(good: DataFrame, load: LoadPolicy) -> DataFrame:
     """The batch as the load type writes it: one row per key (upsert), per key and version (scd2),
     per source record (append, full)."""
-    key = [F.col(quote(k)) for k in load["key"]]
-    if load["type"] == "upsert":
-        order = [F.col(quote(load["version_by"])).desc_nulls_last()] if load["version_by"] else []
+    key = [F.col(quote(k)) for k in load.key]
+    if load.type == "upsert":
+        order = [F.col(quote(load.version_by)).desc_nulls_last()] if load.version_by else []
         return _first(good, key, [*order, F.col(SOURCE_ID).desc()])
-    if load["type"] == "scd2":
+    if load.type == "scd2":
         return _first(good, [*key, F.col(quote(history_order(load)))], [F.col(SOURCE_ID).desc()])
     return distinct_records(good)
 
@@ -53,33 +52,29 @@ def _first(df: DataFrame, partition: list, order: list) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
-def write(
-    spark: SparkSession, table: str, batch: DataFrame, load: dict[str, Any], columns: list[str]
-) -> None:
+def write(spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy, columns: list[str]) -> None:
     """Write `batch` into `table` (the session's WAP branch is set by the caller) per the load type."""
     view = "tardis_std_batch"
-    if load["type"] == "scd2":
+    if load.type == "scd2":
         batch = scd2_changes(spark, table, batch, load, columns)
     batch.createOrReplaceTempView(view)
-    if load["type"] == "full":
+    if load.type == "full":
         names = ", ".join(quote(c) for c in spark.table(table).columns)
         spark.sql(f"INSERT OVERWRITE {table} SELECT {names} FROM {view}")
-    elif load["type"] == "append":
+    elif load.type == "append":
         spark.sql(
             f"MERGE INTO {table} t USING {view} s ON t.{SOURCE_ID} = s.{SOURCE_ID} "
             "WHEN NOT MATCHED THEN INSERT *"
         )
-    elif load["type"] == "upsert":
-        newer = (
-            f"s.{quote(load['version_by'])} > t.{quote(load['version_by'])}" if load["version_by"] else "true"
-        )
+    elif load.type == "upsert":
+        newer = f"s.{quote(load.version_by)} > t.{quote(load.version_by)}" if load.version_by else "true"
         spark.sql(
-            f"MERGE INTO {table} t USING {view} s ON {_on(load['key'])} "
+            f"MERGE INTO {table} t USING {view} s ON {_on(load.key)} "
             f"WHEN MATCHED AND {newer} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
         )
     else:
         spark.sql(
-            f"MERGE INTO {table} t USING {view} s ON {_on([*load['key'], VALID_FROM])} "
+            f"MERGE INTO {table} t USING {view} s ON {_on([*load.key, VALID_FROM])} "
             f"WHEN MATCHED THEN UPDATE SET t.{VALID_TO} = s.{VALID_TO}, t.{IS_CURRENT} = s.{IS_CURRENT} "
             "WHEN NOT MATCHED THEN INSERT *"
         )
@@ -90,14 +85,14 @@ def _on(columns: list[str]) -> str:
 
 
 def scd2_changes(
-    spark: SparkSession, table: str, batch: DataFrame, load: dict[str, Any], columns: list[str]
+    spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy, columns: list[str]
 ) -> DataFrame:
     """The rows to merge for an scd2 batch: new versions, and published versions whose interval changes.
 
     Only the history of keys in the batch is read. A version already published (same key and
     `valid_from`) is kept as it is, so a replay changes nothing.
     """
-    key = list(load["key"])
+    key = list(load.key)
     order = history_order(load)
     ordered = [*columns, SOURCE_ID, LOADED_AT]
     version_type = batch.schema[order].dataType
@@ -132,7 +127,7 @@ def scd2_changes(
 
 
 def full_changes(
-    spark: SparkSession, table: str, branch: str, columns: list[str], load: dict[str, Any]
+    spark: SparkSession, table: str, branch: str, columns: list[str], load: LoadPolicy
 ) -> dict[str, int]:
     """Rows a full load on `branch` inserts, updates and deletes against the table's published load.
 
@@ -141,10 +136,10 @@ def full_changes(
     without a key, rows are compared whole, as a multiset. One grouped pass over both loads.
     """
     published = current_snapshot_id(spark, table)
-    new = _tagged(spark.sql(f"SELECT * FROM {table} VERSION AS OF '{branch}'"), columns, load["key"], 1)
+    new = _tagged(spark.sql(f"SELECT * FROM {table} VERSION AS OF '{branch}'"), columns, load.key, 1)
     if published is not None:
         old = spark.sql(f"SELECT * FROM {table} VERSION AS OF {published}")
-        new = _tagged(old, columns, load["key"], 0).unionByName(new)
+        new = _tagged(old, columns, load.key, 0).unionByName(new)
     per_id = new.groupBy("_id").agg(
         F.sum(1 - F.col("_side")).alias("old"),
         F.sum("_side").alias("new"),

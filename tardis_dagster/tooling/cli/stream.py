@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.tooling import streaming
 from tardis_dagster.tooling.cli.catalog import load_or_exit
 
@@ -41,9 +42,11 @@ def stream(
         console.log(f"{report.records} records landed, {report.quarantined} quarantined, lag {report.lag}")
 
     try:
+        settings = get_settings()
         streaming.stream(
             spec,
-            streaming.report_to_instance(streaming.default_instance(), key),
+            settings,
+            streaming.report_to_instance(streaming.default_instance(settings), key),
             trigger_seconds=trigger_seconds,
             report_seconds=report_seconds,
             max_seconds=max_seconds,

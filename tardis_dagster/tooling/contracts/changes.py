@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.specs.datatypes import DataType, TypeSyntaxError, parse_type
 from tardis_dagster.core.specs.model import Column, DataProduct, QualityRule
 from tardis_dagster.core.specs.yaml_source import YamlSyntaxError, parse_yaml
@@ -441,7 +442,7 @@ def _only_added_columns(old: Any, new: Any) -> bool:
 
 
 def _table(what: str, name: str) -> str:
-    return {"hub": "hub_", "link": "link_", "satellite": "sat_"}[what] + name
+    return naming.vault_table(what, name)
 
 
 # --- cosmetic --------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from tardis_dagster.core import naming
+from tardis_dagster.core.quality import published_table
 from tardis_dagster.core.specs.catalog import SpecCatalog
 from tardis_dagster.core.specs.model import DataProduct, GlobalModel, ModelOwner, Owner
 
@@ -37,11 +39,6 @@ class Consumer:
     def as_dict(self) -> dict[str, str]:
         """Plain dict for JSON output."""
         return {"kind": self.kind, "name": self.name, "owner": self.owner, "via": self.via}
-
-
-def published_table(product: DataProduct) -> str:
-    """`mart.<name>` for SQL products, `std.<name>` for the others (the table consumers read)."""
-    return f"{'mart' if product.source.kind == 'sql' else 'std'}.{product.name}"
 
 
 def owner_text(owner: Owner | ModelOwner | None) -> str:
@@ -108,7 +105,7 @@ def find_consumers(
         consumers += vault_models(affected_product, catalog.model, via)
     consumers = _unique(consumers)
     if manifest_path is not None and manifest_path.is_file():
-        tables = {published_table(start)} if start is not None else {f"std.{name}"}
+        tables = {published_table(start)} if start is not None else {naming.std_table(name)}
         tables |= {consumer.name for consumer in consumers}
         if start is not None and start.source.kind != "sql":
             tables.add(f"stg.{name}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from tardis_dagster.core.jobs_io import HUGE_METHODS_JIT
 from tardis_dagster.core.settings import get_settings
-from tardis_dagster.jobs import HUGE_METHODS_JIT
 from tardis_dagster.tooling.local_platform import jars
 from tardis_dagster.tooling.local_platform.service import LocalService
 
@@ -77,6 +76,7 @@ class SparkConnectService(LocalService):
         self.ui_port = settings.spark_ui_port
         self.remote = f"sc://127.0.0.1:{self.port}"
         self.warehouse = settings.warehouse_dir
+        self.driver_memory = settings.spark_driver_memory
         super().__init__(settings.home / "spark")
 
     def prepare(self) -> None:
@@ -96,7 +96,7 @@ class SparkConnectService(LocalService):
             "--name",
             "tardis-spark-connect",
             "--driver-memory",
-            os.environ.get("TARDIS_SPARK_DRIVER_MEMORY", "4g"),
+            self.driver_memory,
         ]
         for key, value in confs.items():
             cmd += ["--conf", f"{key}={value}"]
