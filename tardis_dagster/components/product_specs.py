@@ -6,12 +6,15 @@ A single component for the folder, not one per spec file: per-file components co
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
 from tardis_dagster.assembly import build_definitions
-from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.settings import Settings, get_settings
 from tardis_dagster.core.specs import load_catalog
 
 
@@ -22,8 +25,31 @@ class ProductSpecsComponent(dg.Component, dg.Resolvable, dg.Model):
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """Load and validate the specs, then build the definitions of every layer."""
-        settings = get_settings()
+        settings = get_settings()  # read once, here at the top, and passed down
         folder = Path(self.specs_dir) if self.specs_dir else settings.specs_dir
         if not folder.is_absolute():
             folder = settings.project_root / folder
+        return build_code_location(folder, settings)
+
+
+def build_code_location(folder: Path, settings: Settings) -> dg.Definitions:
+    """The code location of the specs in `folder`: what the component builds (and the load benchmark
+    measures)."""
+    with collector_paused():
         return build_definitions(load_catalog([folder]), settings)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The one process-wide switch, owned by the top of the code location and held only while it loads.
+
+    Loading thousands of specs creates millions of long-lived objects (with Dagster's own); each full
+    collection rescans them all for no garbage: measured 1.7 s of 5.8 s at 5,000 specs.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

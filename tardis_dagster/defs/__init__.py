@@ -1,1 +1,3 @@
-"""The `dg` defs folder: each sub-folder holds one component instance."""
+"""The Dagster definitions, one package per layer (landing, standardize, quality, dbt, cost, alerts),
+each exposing its `*_definitions(catalog, settings)`; `product_specs/defs.yaml` is the `dg` component
+instance that assembles them (`tardis_dagster.assembly`)."""

@@ -9,6 +9,7 @@ import pytest
 
 from tardis_dagster.core.formats import jsonschema as json_format
 from tardis_dagster.core.formats import spark_types
+from tardis_dagster.core.jobs_io import KafkaLandingInput
 from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.jobs import json_checks, land_kafka
 
@@ -46,17 +47,29 @@ CASES = [
 NOT_JSON = [b"\x00\x01garbage", b'{"order_id": "cut', b"[1, 2]"]
 
 
+def _json_job(schema: dict) -> KafkaLandingInput:
+    """A landing input that decodes JSON of `schema` (only the decoding fields matter here)."""
+    return KafkaLandingInput(
+        product="checks",
+        asset_key="raw/checks",
+        topic="checks",
+        bootstrap="127.0.0.1:9092",
+        format="json",
+        table="raw.checks",
+        quarantine_table="raw.checks__quarantine",
+        payload_ddl=spark_types.json_schema_to_spark_ddl(schema),
+        quarantine_threshold=0.01,
+        schema_text=json.dumps(schema),
+    )
+
+
 def test_native_checks_match_the_jsonschema_package(spark) -> None:
     schema = json_format.load(PROJECT_ROOT / "product_specs/consumer/schemas/order.json")
     assert json_checks.supported(schema)
-    extras = {
-        "format": "json",
-        "schema_text": json.dumps(schema),
-        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
-    }
+    job = _json_job(schema)
     values = [json.dumps(c).encode() for c in CASES] + NOT_JSON
     df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "i int, value binary")
-    rows = land_kafka.decode(df, extras).orderBy("i").collect()
+    rows = land_kafka.decode(df, job).orderBy("i").collect()
     reasons = [r["_error"] for r in rows]
     expected_invalid = [bool(json_format.validate(schema, c)) for c in CASES] + [True] * len(NOT_JSON)
     assert [r is not None for r in reasons] == expected_invalid
@@ -115,11 +128,7 @@ def test_validation_agrees_with_the_package_on_every_encoding_and_edge_case(spar
     schema = json_format.load(PROJECT_ROOT / "product_specs/consumer/schemas/order.json")
     if not closed:
         del schema["additionalProperties"]
-    extras = {
-        "format": "json",
-        "schema_text": json.dumps(schema),
-        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
-    }
+    job = _json_job(schema)
     values: list[bytes] = []
     for case in CASES + EDGE_CASES:
         values.append(json.dumps(case, separators=(",", ":")).encode())
@@ -127,7 +136,7 @@ def test_validation_agrees_with_the_package_on_every_encoding_and_edge_case(spar
         values.append(json.dumps(case, indent=2).encode())
     values += RAW_CASES
     df = spark.createDataFrame([(i, v) for i, v in enumerate(values)], "i int, value binary")
-    rows = land_kafka.decode(df, extras).orderBy("i").collect()
+    rows = land_kafka.decode(df, job).orderBy("i").collect()
     verdicts = [r["_error"] is not None for r in rows]
     expected = [bool(json_format.validate(schema, json.loads(v))) for v in values]
     assert verdicts == expected, [
@@ -152,14 +161,10 @@ def test_a_property_of_several_types_refuses_an_object(spark) -> None:
         "properties": {"a": {"type": ["string", "integer"]}, "b": {"type": "string"}},
         "required": ["b"],
     }
-    extras = {
-        "format": "json",
-        "schema_text": json.dumps(schema),
-        "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
-    }
+    job = _json_job(schema)
     cases = [{"a": "x", "b": "y"}, {"a": 5, "b": "y"}, {"a": {"k": 1}, "b": "y"}, {"a": [1], "b": "y"}]
     df = spark.createDataFrame(
         [(i, json.dumps(c).encode()) for i, c in enumerate(cases)], "i int, value binary"
     )
-    verdicts = [r["_error"] is not None for r in land_kafka.decode(df, extras).orderBy("i").collect()]
+    verdicts = [r["_error"] is not None for r in land_kafka.decode(df, job).orderBy("i").collect()]
     assert verdicts == [False, False, True, True]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,20 +63,7 @@ def load_catalog(paths: Iterable[Path | str] | Path | str = (DEFAULT_SPEC_ROOT,)
     """
     if isinstance(paths, str | Path):
         paths = [paths]
-    with _gc_paused():
-        return _load([Path(path) for path in paths])
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Thousands of specs make many long-lived objects; every collection meanwhile rescans them for nothing.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return _load([Path(path) for path in paths])
 
 
 def _load(paths: list[Path]) -> SpecCatalog:
