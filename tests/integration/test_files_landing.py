@@ -7,40 +7,34 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from spec_builder import product_yaml, write_product
 
 from tardis_dagster.core.settings import get_settings
-from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.files import files_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.tooling.demo import files as demo_files
 
 pytestmark = pytest.mark.platform
 
-SPEC = """\
-apiVersion: tardis/v1
-kind: DataProduct
-name: {name}
-version: 1.0.0
-description: Partner recipe drops, for the landing test.
-owner: {{tribe: operations, squad: menu, contact: "#menu-data"}}
-source:
-  files: {{uri: ./drops/, format: {fmt}}}
-load: {{type: append}}
-schema:
-  - {{name: recipe_id, type: string, required: true}}
-  - {{name: recipe_name, type: string}}
-  - {{name: prep_minutes, type: int}}
-  - {{name: price, type: "decimal(6,2)"}}
-  - {{name: published_at, type: timestamp}}
+COLUMNS = """\
+{name: recipe_id, type: string, required: true}
+{name: recipe_name, type: string}
+{name: prep_minutes, type: int}
+{name: price, type: "decimal(6,2)"}
+{name: published_at, type: timestamp}
 """
 
 
 def _product(tmp_path: Path, fmt: str):
     name = f"it_recipes_{fmt}_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.yaml").write_text(SPEC.format(name=name, fmt=fmt))
-    catalog = load_catalog([tmp_path])
-    assert not catalog.problems, [str(p) for p in catalog.problems]
-    return catalog.by_name(name)
+    text = product_yaml(
+        name,
+        description="Partner recipe drops, for the landing test.",
+        owner="operations/menu/#menu-data",
+        source=f"files: {{uri: ./drops/, format: {fmt}}}",
+        schema=COLUMNS,
+    )
+    return write_product(tmp_path, text, name)
 
 
 def _materialize(product) -> dg.AssetMaterialization:

@@ -16,29 +16,19 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+from spec_builder import product_yaml, write_product
 
 from tardis_dagster.core.settings import get_settings
-from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.files import files_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.tooling.demo import files as demo_files
 
 pytestmark = pytest.mark.platform
 
-SPEC = """\
-apiVersion: tardis/v1
-kind: DataProduct
-name: {name}
-version: 1.0.0
-description: Partner loyalty exports delivered to S3.
-owner: {{tribe: marketing, squad: loyalty, contact: "#loyalty-data"}}
-source:
-  files: {{uri: "s3://partner-drops/loyalty/", format: parquet}}
-load: {{type: append}}
-schema:
-  - {{name: member_id, type: string, required: true}}
-  - {{name: points, type: int}}
-  - {{name: earned_at, type: timestamp}}
+COLUMNS = """\
+{name: member_id, type: string, required: true}
+{name: points, type: int}
+{name: earned_at, type: timestamp}
 """
 
 
@@ -67,10 +57,14 @@ def s3_endpoint() -> Iterator[str]:
 
 def test_files_land_from_s3(tmp_path: Path, spark, s3_endpoint: str) -> None:
     name = f"it_s3_loyalty_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{name}.yaml").write_text(SPEC.format(name=name))
-    catalog = load_catalog([tmp_path])
-    assert not catalog.problems, [str(p) for p in catalog.problems]
-    product = catalog.by_name(name)
+    text = product_yaml(
+        name,
+        description="Partner loyalty exports delivered to S3.",
+        owner="marketing/loyalty/#loyalty-data",
+        source='files: {uri: "s3://partner-drops/loyalty/", format: parquet}',
+        schema=COLUMNS,
+    )
+    product = write_product(tmp_path, text, name)
 
     local = tmp_path / "export"
     written = demo_files.generate(product, local, files=2, rows_per_file=25)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from spec_builder import product_yaml
 
 from tardis_dagster.core.quality import published_table
 from tardis_dagster.core.settings import get_settings
@@ -19,35 +20,26 @@ from tardis_dagster.lib.attributes import published_key
 
 pytestmark = pytest.mark.platform
 
-SPEC = """\
-apiVersion: tardis/v1
-kind: DataProduct
-name: {name}
-version: 1.0.0
-description: Orders, for the post-publish quality check test.
-owner: {{tribe: quality, squad: contracts, contact: "#contracts"}}
-source:
-  files: {{uri: ./drops/, format: csv}}
-load: {{type: append}}
-schema:
-  - {{name: order_id, type: string}}
-  - {{name: email, type: string, pii: true}}
-  - {{name: status, type: string}}
-  - {{name: qty, type: int}}
-  - {{name: total, type: "decimal(10,2)"}}
-  - {{name: placed_at, type: timestamp}}
-quality:
-  - row_count: {{min: 1, max: 3}}
-  - freshness: {{column: placed_at, max_age: 1h}}
+SCHEMA = """\
+{name: order_id, type: string}
+{name: email, type: string, pii: true}
+{name: status, type: string}
+{name: qty, type: int}
+{name: total, type: "decimal(10,2)"}
+{name: placed_at, type: timestamp}
+"""
+QUALITY = """\
+  - row_count: {min: 1, max: 3}
+  - freshness: {column: placed_at, max_age: 1h}
     severity: warn
   - not_null: [order_id, email]
   - unique: [order_id]
-  - accepted_values: {{column: status, values: [placed, paid]}}
-  - range: {{column: total, min: 0}}
+  - accepted_values: {column: status, values: [placed, paid]}
+  - range: {column: total, min: 0}
     severity: warn
-  - sql: "select count(*) from {{{{ this }}}} where qty > 100"
+  - sql: "select count(*) from {{ this }} where qty > 100"
     name: no_bulk_orders
-{extra}"""
+"""
 COLUMNS = "order_id string, email string, status string, qty int, total decimal(10,2), placed_at timestamp"
 # One crafted defect per row; email holds (stand-in) HMAC hashes, which samples must still mask.
 BAD_ROWS = [
@@ -73,7 +65,15 @@ def catalog(tmp_path: Path, spark) -> Iterator[SpecCatalog]:
     names = {kind: f"quality_test_{kind}_{suffix}" for kind in ("bad", "good", "missing")}
     for kind, name in names.items():
         extra = BROKEN_SQL if kind == "bad" else ""
-        (tmp_path / f"{name}.yaml").write_text(SPEC.format(name=name, extra=extra))
+        text = product_yaml(
+            name,
+            description="Orders, for the post-publish quality check test.",
+            owner="quality/contracts/#contracts",
+            source="files: {uri: ./drops/, format: csv}",
+            schema=SCHEMA,
+            quality=QUALITY + extra,
+        )
+        (tmp_path / f"{name}.yaml").write_text(text)
     loaded = load_catalog([tmp_path])
     assert not loaded.problems, [str(p) for p in loaded.problems]
     spark.sql("CREATE NAMESPACE IF NOT EXISTS std")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from spec_builder import product_yaml, write_product
 
 from tardis_dagster.core.settings import get_settings, pii_key
-from tardis_dagster.core.specs import DataProduct, load_catalog
+from tardis_dagster.core.specs import DataProduct
 from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.defs.standardize.assets import standardize_assets
 
@@ -28,18 +29,6 @@ COLUMNS = """\
   - {name: balance, type: "decimal(10,2)"}
   - {name: updated_at, type: timestamp, required: true}
 """
-SPEC = """\
-apiVersion: tardis/v1
-kind: DataProduct
-name: {name}
-version: 1.0.0
-description: Loyalty members, for the standardization test.
-owner: {{tribe: marketing, squad: loyalty, contact: "#loyalty-data"}}
-source:
-  files: {{uri: ./drops/, format: csv}}
-load: {{type: {load}, {extra}reject_threshold: {threshold}}}
-schema:
-{columns}"""
 RAW_COLUMNS = ("memberId", "Email", "points", "balance", "updated_at")
 
 
@@ -56,13 +45,15 @@ def _product(
     name = name or f"it_members_{load}_{uuid.uuid4().hex[:8]}"
     extra = "key: [member_id], version_by: updated_at, " if key else ""
     extra += f"partition_by: [{partition_by}], " if partition_by else ""
-    spec = SPEC.format(name=name, load=load, extra=extra, threshold=threshold, columns=columns)
-    folder = tmp_path / uuid.uuid4().hex[:6]
-    folder.mkdir()
-    (folder / f"{name}.yaml").write_text(spec)
-    catalog = load_catalog([folder])
-    assert not catalog.problems, [str(p) for p in catalog.problems]
-    return catalog.by_name(name)
+    text = product_yaml(
+        name,
+        description="Loyalty members, for the standardization test.",
+        owner="marketing/loyalty/#loyalty-data",
+        source="files: {uri: ./drops/, format: csv}",
+        load=f"{{type: {load}, {extra}reject_threshold: {threshold}}}",
+        schema=columns,
+    )
+    return write_product(tmp_path, text, name, own_folder=True)
 
 
 def _land_raw(spark, product: DataProduct, rows: list[tuple], source_file: str) -> None:
