@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.naming import CHANGES_SUFFIX, has_change_stream
 from tardis_dagster.core.specs import DataProduct, GlobalModel, Hub, Link, SpecCatalog
 from tardis_dagster.tooling.codegen.hashing import hash_key_column, hashdiff_column, hashdiff_order
 
-STAGING_LAYER = "stg"
-VAULT_LAYER = "vault"
+STAGING_LAYER = naming.STG
+VAULT_LAYER = naming.VAULT
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class HubModel:
     @property
     def model_name(self) -> str:
         """The dbt model and table name."""
-        return f"hub_{self.hub.name}"
+        return naming.vault_table("hub", self.hub.name)
 
     @property
     def hash_key(self) -> str:
@@ -118,12 +119,12 @@ class LinkModel:
     @property
     def model_name(self) -> str:
         """The link's dbt model and table name."""
-        return f"link_{self.link.name}"
+        return naming.vault_table("link", self.link.name)
 
     @property
     def esat_name(self) -> str:
         """The effectivity satellite's dbt model and table name."""
-        return f"esat_{self.link.name}"
+        return naming.vault_table("esat", self.link.name)
 
     @property
     def hash_key(self) -> str:
@@ -153,7 +154,7 @@ class SatelliteModel:
     @property
     def model_name(self) -> str:
         """The dbt model and table name."""
-        return f"sat_{self.name}"
+        return naming.vault_table("satellite", self.name)
 
     @property
     def hashdiff(self) -> str:
@@ -176,7 +177,7 @@ class PitModel:
     @property
     def model_name(self) -> str:
         """The dbt model and table name."""
-        return f"pit_{self.hub.hub.name}"
+        return naming.vault_table("pit", self.hub.hub.name)
 
 
 @dataclass

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
 
-MART_LAYER = "mart"
+MART_LAYER = naming.MART
 
 
 def sql_products(catalog: SpecCatalog) -> list[DataProduct]:
