@@ -14,7 +14,6 @@ STG = "stg"
 VAULT = "vault"
 MART = "mart"
 COST = "cost"
-LAYERS = (RAW, STD, STG, VAULT, MART, COST)
 # Layers where an asset's table is named after its product (`<layer>.<product>[__<suffix>]`).
 PRODUCT_LAYERS = (RAW, STD, STG, MART)
 

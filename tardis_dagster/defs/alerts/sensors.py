@@ -29,7 +29,6 @@ from tardis_dagster.defs.alerts.channels import deliver
 from tardis_dagster.defs.alerts.message import Alert, asset_link, checks_link, make_alert, run_link
 from tardis_dagster.defs.alerts.routing import AlertRouting, load_routing
 
-PRODUCT_LAYERS = naming.PRODUCT_LAYERS
 RUN_STATE_PREFIX = "tardis/alerts/run/"
 SENSOR_INTERVAL_SECONDS = 60
 MAX_METADATA_ENTRIES = 6
@@ -54,10 +53,9 @@ class ProductIndex:
 
     def product_for(self, key: dg.AssetKey) -> DataProduct | None:
         """The product owning the asset `key`, or None (vault tables, cost tables, foreign assets)."""
-        if len(key.path) != 2 or key.path[0] not in PRODUCT_LAYERS:
+        if len(key.path) != 2 or key.path[0] not in naming.PRODUCT_LAYERS:
             return None
-        # Product names never contain '__', so the part before it is the product.
-        return self.products.get(key.path[1].split("__")[0])
+        return self.products.get(naming.product_of(key.path[1]))
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from tardis_dagster.core import naming
 from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import SpecCatalog
 from tardis_dagster.defs.cost import dashboard, telemetry
 from tardis_dagster.defs.cost import forecast as cost_forecast
+from tardis_dagster.lib.attributes import table_key
 
-COST_SCHEMA = "cost"
+COST_SCHEMA = naming.COST
 UPSTREAM = ("cost_daily", "cost_product_daily", "cost_query", "cost_reconciliation")
 BUDGET_FILE = "platform/cost_budget.csv"  # under the specs folder: budgets are reviewed like specs
 TELEMETRY_PRODUCT = "platform_telemetry"
@@ -47,8 +49,8 @@ def cost_report_asset(
     point it at cost tables of their own, as the dbt var `cost_schema` does for the models)."""
 
     @dg.asset(
-        key=dg.AssetKey([COST_SCHEMA, "cost_report"]),
-        deps=[dg.AssetKey([COST_SCHEMA, name]) for name in UPSTREAM],
+        key=table_key(COST_SCHEMA, naming.COST_REPORT),
+        deps=[table_key(COST_SCHEMA, name) for name in UPSTREAM],
         group_name="platform",
         owners=["team:finops"],
         tags={"tribe": "platform", "squad": "finops", "layer": COST_SCHEMA},
