@@ -42,7 +42,7 @@ def product_yaml(name: str, body: str, *, squad: str = "accounts") -> str:
         "apiVersion: tardis/v1\nkind: DataProduct\n"
         f"name: {name}\nversion: 1.0.0\ndescription: Scenario product {name}.\n"
         f"owner: {{tribe: consumer, squad: {squad}, contact: '#{squad}'}}\n"
-        f"source:\n  files: {{uri: /tmp/{name}/, format: parquet}}\n" + body
+        f"source:\n  files: {{uri: ./drops/{name}/, format: parquet}}\n" + body
     )
 
 

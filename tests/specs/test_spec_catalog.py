@@ -130,7 +130,7 @@ version: 1.0.0
 description: Recipes.
 owner: {tribe: operations, squad: menu, contact: menu@example.com}
 source:
-  files: {uri: ../files/recipes/, format: csv, options: {delimiter: ";", header: false, skip: 1}}
+  files: {uri: ../files/recipes/, format: csv, options: {delimiter: ";", header: false, maxColumns: 50}}
 load: {type: full}
 schema:
   - {name: recipe_id, type: string}
@@ -140,11 +140,11 @@ schema:
     files = product.source.files
     assert files is not None
     assert (files.format, files.glob, files.is_remote) == ("csv", "*.csv", False)
-    assert files.options == {"delimiter": ";", "header": "false", "skip": "1"}
-    assert files.reader_options == {"header": "false", "delimiter": ";", "skip": "1"}
+    assert files.options == {"delimiter": ";", "header": "false", "maxColumns": "50"}
+    assert files.reader_options == {"header": "false", "delimiter": ";", "maxColumns": "50"}
     assert product.files_location() == str(root / "files" / "recipes")
     remote = spec.replace("../files/recipes/", "s3://bucket/recipes/").replace(
-        ', options: {delimiter: ";", header: false, skip: 1}', ""
+        ', options: {delimiter: ";", header: false, maxColumns: 50}', ""
     )
     product = load_catalog([spec_tree({"ops/recipes.yaml": remote})]).by_name("recipes")
     assert product.files_location() == "s3://bucket/recipes/"

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from tardis_dagster.core.specs.errors import translate
+from tardis_dagster.core.specs.file_reading import UnreadableFileError, read_capped
 from tardis_dagster.core.specs.model import DataProduct, GlobalModel
 from tardis_dagster.core.specs.problems import Problem
 from tardis_dagster.core.specs.rules import TextFiles, check_catalog, check_model, check_product
@@ -70,9 +71,10 @@ def _load(paths: list[Path]) -> SpecCatalog:
     found = _discover(paths)
     files = TextFiles()
     model_spec = _load_model(found.models, found.problems)
+    roots = _Roots(found, paths)
     # Context first, so that a duplicate name is reported on the file the user asked about.
-    specs = [_load_spec(path, files, focus=False) for path in found.context]
-    specs += [_load_spec(path, files, focus=True) for path in found.specs]
+    specs = [_load_spec(path, files, focus=False, root=roots.of(path)) for path in found.context]
+    specs += [_load_spec(path, files, focus=True, root=roots.of(path)) for path in found.specs]
     model_display = str(model_spec.path) if model_spec else str(_default_model_path(found.specs))
     try:
         check_catalog(specs, model_spec, model_display)
@@ -134,6 +136,24 @@ class _Found:
             self.specs.append(path)
 
 
+class _Roots:
+    """The spec tree of each spec: the global model's folder when the spec lies under it, else the
+    folder given on the command line that holds it, else the spec's own folder."""
+
+    def __init__(self, found: _Found, paths: list[Path]) -> None:
+        models = [*found.models, *(path for path in found.context if path.name in MODEL_FILE_NAMES)]
+        candidates = [os.path.abspath(model.parent) for model in models[:1]]  # noqa: PTH100
+        candidates += [os.path.abspath(path) for path in paths if path.is_dir()]  # noqa: PTH100
+        self._candidates = candidates
+
+    def of(self, spec_path: Path) -> Path:
+        absolute = os.path.abspath(spec_path)  # noqa: PTH100 - keep symlinked paths as given
+        for folder in self._candidates:
+            if absolute.startswith(folder.rstrip(os.sep) + os.sep):
+                return Path(folder)
+        return Path(os.path.dirname(absolute))  # noqa: PTH120
+
+
 def _discover(paths: list[Path]) -> _Found:
     found = _Found()
     explicit_files: list[Path] = []
@@ -186,14 +206,9 @@ def _default_model_path(spec_paths: list[Path]) -> Path:
 def _read(spec: SpecFile) -> str | None:
     """Read and parse the file into ``spec.doc``; report why not and return None when impossible."""
     try:
-        raw = spec.path.read_bytes()
-    except OSError as error:
-        spec.report(
-            (), f"cannot read file: {error.strerror or error}", "check that it exists and is readable"
-        )
-        return None
-    if len(raw) > MAX_SPEC_BYTES:
-        spec.report((), f"file is {len(raw):,} bytes", f"a spec must be under {MAX_SPEC_BYTES:,} bytes")
+        raw = read_capped(spec.path, MAX_SPEC_BYTES)
+    except UnreadableFileError as error:
+        spec.report((), f"cannot read file: it {error.message}", error.fix)
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -212,7 +227,10 @@ def _read(spec: SpecFile) -> str | None:
         )
         return None
     for issue in spec.doc.issues:
-        spec.report(issue.loc, issue.message, issue.fix, at_key=issue.at_key)
+        if issue.position is not None:
+            spec.report_at(spec.path, *issue.position, issue.loc, issue.message, issue.fix)
+        else:
+            spec.report(issue.loc, issue.message, issue.fix, at_key=issue.at_key)
     return text
 
 
@@ -228,11 +246,13 @@ def _yaml_fix(message: str, nearby: str) -> str:
         return "keep one spec per file (remove the '---' separator)"
     if "alias" in message:
         return "define the anchor (&name) before using *name"
+    if "nest" in message:
+        return "a spec nests a few levels deep: flatten the structure"
     return "check indentation and quoting around this position"
 
 
-def _load_spec(path: Path, files: TextFiles, *, focus: bool) -> SpecFile:
-    spec = SpecFile(path, focus=focus)
+def _load_spec(path: Path, files: TextFiles, *, focus: bool, root: Path) -> SpecFile:
+    spec = SpecFile(path, focus=focus, root=root)
     try:
         if _read(spec) is None:
             return spec

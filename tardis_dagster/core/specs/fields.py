@@ -6,14 +6,14 @@ the error translator prints as-is; the JSON Schema side gets a pattern so editor
 
 from __future__ import annotations
 
+import math
 import re
-from functools import lru_cache
 from typing import Annotated, Any
 
-from croniter import croniter
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from tardis_dagster.core.specs.cron import cron_problem, normalize_cron
 from tardis_dagster.core.specs.datatypes import TYPE_HINT, TypeSyntaxError, parse_type
 from tardis_dagster.core.specs.identifiers import (
     IDENTIFIER_PATTERN,
@@ -38,6 +38,12 @@ _EMAIL = re.compile(EMAIL_PATTERN)
 DURATION_PATTERN = r"^([1-9][0-9]*)([smhd])$"
 _DURATION = re.compile(DURATION_PATTERN)
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Ten years: longer is no freshness check, and far longer overflows timedelta and BIGINT seconds.
+MAX_DURATION_SECONDS = 3650 * 86400
+# count(*) is a BIGINT.
+MAX_ROW_COUNT = 2**63 - 1
+# A bound must be a literal Spark can compare with any numeric column: decimal(38,0) holds < 1e38.
+MAX_NUMBER = 1e38
 KAFKA_TOPIC_PATTERN = r"^[A-Za-z0-9._-]{1,249}$"
 _KAFKA_TOPIC = re.compile(KAFKA_TOPIC_PATTERN)
 PROTO_MESSAGE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -89,36 +95,36 @@ def _contact(value: str) -> str:
     raise tardis_error(f"'{value}' is not a Slack channel or an email address", fix)
 
 
-@lru_cache(maxsize=1024)
-def _cron_is_valid(expression: str) -> bool:
-    # croniter takes ~60 µs per check; thousands of specs share a handful of schedules.
-    return croniter.is_valid(expression)
-
-
 def _schedule(value: str) -> str:
     if value in SCHEDULE_KEYWORDS:
         return value
     fields = value.split()
-    if len(fields) == 1:
+    if len(fields) == 1 and not value.strip().startswith("@"):
         close = did_you_mean(value, SCHEDULE_KEYWORDS)
         fix = (
             f"did you mean '{close}'?"
             if close
             else 'use a 5-field cron like "0 * * * *", on_upstream or streaming'
         )
-        raise tardis_error(f"'{value}' is not a schedule", fix)
-    if len(fields) != 5 or not _cron_is_valid(value):
-        raise tardis_error(
-            f"'{value}' is not a valid 5-field cron expression",
-            'write minute hour day-of-month month day-of-week, e.g. "0 * * * *" for hourly',
-        )
-    return value
+        raise tardis_error(f"'{value[:40]}' is not a schedule", fix)
+    problem = cron_problem(value)
+    if problem is not None:
+        raise tardis_error(*problem)
+    return normalize_cron(value)
 
 
 def _duration(value: str) -> str:
-    if not _DURATION.fullmatch(value):
+    match = _DURATION.fullmatch(value)
+    if not match:
         raise tardis_error(
-            f"'{value}' is not a duration", "write a number and a unit s, m, h or d, e.g. 30m, 2h, 1d"
+            f"'{value[:40]}' is not a duration", "write a number and a unit s, m, h or d, e.g. 30m, 2h, 1d"
+        )
+    # Compare digit counts first: int() of thousands of digits is slow, and refused past 4,300.
+    too_long = len(match.group(1)) > 12
+    if too_long or int(match.group(1)) * _DURATION_SECONDS[match.group(2)] > MAX_DURATION_SECONDS:
+        raise tardis_error(
+            f"'{value[:40]}' is too long a duration",
+            f"use at most {MAX_DURATION_SECONDS // 86400}d (ten years), e.g. 1d or 30d",
         )
     return value
 
@@ -180,6 +186,31 @@ def _scalar_value(value: Any) -> Any:
     if value is None or isinstance(value, dict | list):
         raise tardis_error(
             "must be a single value (text, number or true/false)", "write one value per list item"
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        _finite_number(value)
+    return value
+
+
+def _finite_number(value: float) -> float:
+    # YAML's .nan/.inf and huge numbers pass a float field but cannot become a Spark SQL literal.
+    if math.isnan(value) or math.isinf(value):
+        raise tardis_error(
+            f"{value} is not a number a column can be compared with",
+            "write a finite number; leave the bound out for no limit on that side",
+        )
+    if abs(value) >= MAX_NUMBER:
+        raise tardis_error(
+            f"{value:.3g} is too large", "use a number between -1e38 and 1e38 (what decimal(38,0) holds)"
+        )
+    return value
+
+
+def _row_count(value: int) -> int:
+    if not 0 <= value <= MAX_ROW_COUNT:
+        raise tardis_error(
+            f"{value if abs(value) < 10**20 else f'{value:.3g}'} is not a possible row count",
+            f"use a whole number from 0 to {MAX_ROW_COUNT:,}",
         )
     return value
 
@@ -256,4 +287,14 @@ ScalarValue = Annotated[
     str | int | float | bool,
     BeforeValidator(_scalar_value),
     WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+Bound = Annotated[
+    float,
+    AfterValidator(_finite_number),
+    WithJsonSchema({"type": "number", "exclusiveMinimum": -MAX_NUMBER, "exclusiveMaximum": MAX_NUMBER}),
+]
+RowCount = Annotated[
+    int,
+    AfterValidator(_row_count),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_ROW_COUNT}),
 ]

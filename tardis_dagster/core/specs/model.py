@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from tardis_dagster.core.specs.datatypes import DataType, parse_type
 from tardis_dagster.core.specs.fields import (
+    Bound,
     ColumnType,
     Contact,
     Duration,
@@ -25,6 +26,7 @@ from tardis_dagster.core.specs.fields import (
     ProductName,
     ProtoMessage,
     ReaderOption,
+    RowCount,
     ScalarValue,
     Schedule,
     SemVer,
@@ -107,6 +109,7 @@ class KafkaSource(SpecModel):
         0.01,
         ge=0,
         le=1,
+        allow_inf_nan=False,
         description="Largest share of a run's messages that may fail to decode before the run fails.",
     )
 
@@ -204,6 +207,7 @@ class Load(SpecModel):
         0.01,
         ge=0,
         le=1,
+        allow_inf_nan=False,
         description="Largest share of a run's rows that may be rejected before the run fails.",
     )
 
@@ -216,8 +220,8 @@ class Load(SpecModel):
 class RowCountRule(SpecModel):
     """The published table has between `min` and `max` rows."""
 
-    min: int | None = Field(None, ge=0, description="Fewest rows allowed.")
-    max: int | None = Field(None, ge=0, description="Most rows allowed.")
+    min: RowCount | None = Field(None, description="Fewest rows allowed.")
+    max: RowCount | None = Field(None, description="Most rows allowed.")
 
 
 class FreshnessRule(SpecModel):
@@ -243,8 +247,8 @@ class RangeRule(SpecModel):
     """Every non-null value of `column` lies within [`min`, `max`]."""
 
     column: Identifier = Field(description="A numeric column.")
-    min: float | None = Field(None, description="Smallest allowed value.")
-    max: float | None = Field(None, description="Largest allowed value.")
+    min: Bound | None = Field(None, description="Smallest allowed value.")
+    max: Bound | None = Field(None, description="Largest allowed value.")
 
 
 class QualityRule(SpecModel):
@@ -371,10 +375,13 @@ class DataProduct(SpecModel):
         self._spec_path = Path(os.path.abspath(path))  # noqa: PTH100 - keep symlinked paths as given
 
     def resolve_path(self, rel: str | Path) -> Path:
-        """Resolve a path written in the spec (schema file, sql_file, local uri) against the spec's folder."""
+        """Resolve a path written in the spec (schema file, sql_file, local uri) against the spec's folder.
+
+        No `~` expansion: a spec's paths are relative to it and stay inside the repository (paths.py).
+        """
         # os.path, not pathlib: called for every schema file and sql_file at start-up (3x faster).
         folder = os.path.dirname(self.spec_path)  # noqa: PTH120
-        return Path(os.path.normpath(os.path.join(folder, os.path.expanduser(rel))))  # noqa: PTH111, PTH118
+        return Path(os.path.normpath(os.path.join(folder, rel)))  # noqa: PTH118
 
     def files_location(self) -> str:
         """Where a files product reads from: the remote URI as written, or the absolute local folder."""

@@ -11,9 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from tardis_dagster.core.specs.file_reading import UnreadableFileError, read_capped
 from tardis_dagster.core.specs.model import DataProduct, GlobalModel, QualityRule
 from tardis_dagster.core.specs.partitioning import parse_partition
+from tardis_dagster.core.specs.paths import path_problem
 from tardis_dagster.core.specs.problems import did_you_mean, suggestion
+from tardis_dagster.core.specs.reader_options import option_problem
+from tardis_dagster.core.specs.schema_files import ProtoSchema, avro_issue, proto_schema
 from tardis_dagster.core.specs.specfile import SpecFile
 from tardis_dagster.core.specs.templating import scan_sql, statement_issue
 
@@ -23,26 +27,38 @@ SCHEMA_EXTENSIONS = {"json": (".json",), "avro": (".avsc",), "protobuf": (".prot
 SCHEMA_KINDS = {"json": "a JSON Schema", "avro": "an Avro schema", "protobuf": "a Protobuf"}
 _URI_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 SUPPORTED_SCHEMES = ("s3", "s3a", "s3n", "gs", "abfs", "abfss", "hdfs", "file")
-_PROTO_MESSAGE = re.compile(r"\bmessage\s+([A-Za-z_]\w*)\s*\{")
-_PROTO_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;", re.MULTILINE)
 _TRUNCATABLE = frozenset({"string", "int", "bigint", "decimal"})
+MAX_SIDE_FILE_BYTES = 1_000_000
 
 
 class TextFiles:
-    """Reads side files (schemas, .sql) once per catalog load: many specs share a schema file."""
+    """Reads side files (schemas, .sql) once per catalog load: many specs share a schema file.
+
+    Regular files only, size-capped before reading (file_reading.py): a FIFO or a symlink to
+    /dev/zero is refused, not read.
+    """
 
     def __init__(self) -> None:
         self._texts: dict[str, str | None] = {}
+        self._why: dict[str, str] = {}
 
     def read(self, path: Path) -> str | None:
-        """The file's text, or None when it is missing or unreadable."""
+        """The file's text, or None when it cannot be read (``why`` says what is wrong)."""
         key = str(path)  # str keys: hashing Path objects shows up when thousands of specs share a file
         if key not in self._texts:
             try:
-                self._texts[key] = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError):
+                self._texts[key] = read_capped(path, MAX_SIDE_FILE_BYTES).decode("utf-8-sig")
+            except UnreadableFileError as error:
                 self._texts[key] = None
+                self._why[key] = error.message
+            except UnicodeDecodeError:
+                self._texts[key] = None
+                self._why[key] = "is not UTF-8 text"
         return self._texts[key]
+
+    def why(self, path: Path) -> str:
+        """Why ``read(path)`` gave None, as a verb phrase ("does not exist", "is a FIFO ...")."""
+        return self._why.get(str(path), "cannot be read")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,22 +183,18 @@ def _check_source(spec: SpecFile, product: DataProduct, files: TextFiles) -> Non
     if source.kafka is not None:
         _check_kafka(spec, product, files)
     elif source.files is not None:
-        match = _URI_SCHEME.match(source.files.uri)
-        if match is not None and match.group(1).lower() not in SUPPORTED_SCHEMES:
-            spec.report(
-                ("source", "files", "uri"),
-                f"unsupported URI scheme '{match.group(1)}'",
-                "use s3://, gs://, abfss://, hdfs:// or a local folder relative to this spec",
-            )
+        _check_files(spec, product)
     elif source.sql is not None:
         _check_product_sql_text(spec, ("source", "sql"), source.sql)
     elif source.sql_file is not None:
+        if not _confined(spec, ("source", "sql_file"), source.sql_file, _spec_tree(spec), "the spec folder"):
+            return
         path = product.resolve_path(source.sql_file)
         text = files.read(path)
         if text is None:
             spec.report(
                 ("source", "sql_file"),
-                f"SQL file '{source.sql_file}' not found at {_display(spec, source.sql_file)}",
+                f"SQL file '{source.sql_file}' {_not_read(files, path)} at {_display(spec, source.sql_file)}",
                 "the path is relative to this spec file",
             )
             return
@@ -238,35 +250,30 @@ def _check_kafka(spec: SpecFile, product: DataProduct, files: TextFiles) -> None
             "point schema: at the right file or change format:",
         )
         return
-    text = files.read(product.resolve_path(kafka.schema_))
+    if not _confined(spec, loc, kafka.schema_, _spec_tree(spec), "the spec folder"):
+        return
+    path = product.resolve_path(kafka.schema_)
+    text = files.read(path)
     if text is None:
         spec.report(
             loc,
-            f"schema file '{kafka.schema_}' not found at {_display(spec, kafka.schema_)}",
+            f"schema file '{kafka.schema_}' {_not_read(files, path)} at {_display(spec, kafka.schema_)}",
             "the path is relative to this spec file",
         )
         return
     if kafka.format == "protobuf":
-        messages = _PROTO_MESSAGE.findall(text)
-        if kafka.message is None:
-            return
-        *package, message = kafka.message.split(".")
-        declared = _PROTO_PACKAGE.search(text)
-        if message not in messages:
-            fix = (
-                suggestion(message, messages, what="messages") if messages else "the file defines no message"
-            )
-            spec.report((*base, "message"), f"message '{message}' is not defined in {kafka.schema_}", fix)
-        elif package and (declared is None or declared.group(1) != ".".join(package)):
-            spec.report(
-                (*base, "message"),
-                f"package '{'.'.join(package)}' does not match "
-                + (
-                    f"the file's package '{declared.group(1)}'"
-                    if declared
-                    else "the file, which declares none"
-                ),
-                f"write message: {message}" + (f" or {declared.group(1)}.{message}" if declared else ""),
+        _check_proto(spec, kafka.schema_, path, text, kafka.message)
+        return
+    if kafka.format == "avro":
+        issue = avro_issue(path, text)
+        if issue is not None:
+            spec.report_at(
+                _display_path(spec, kafka.schema_),
+                issue.line,
+                issue.col,
+                loc,
+                f"schema file {issue.message}",
+                issue.fix,
             )
         return
     try:
@@ -292,6 +299,100 @@ def _check_kafka(spec: SpecFile, product: DataProduct, files: TextFiles) -> None
         spec.report(
             loc, f"{kafka.schema_} is not a JSON Schema object", 'write {"type": "object", "properties": ...}'
         )
+
+
+def _check_proto(spec: SpecFile, written: str, path: Path, text: str, message: str | None) -> None:
+    """Compile the .proto with protoc (errors at protoc's file:line:col) and find the message in it."""
+    base: Loc = ("source", "kafka")
+    compiled = proto_schema(path, text, _spec_tree(spec))
+    if not isinstance(compiled, ProtoSchema):
+        shown = (
+            _display_path(spec, written) if compiled.path == path else Path(os.path.relpath(compiled.path))
+        )
+        text = (
+            compiled.message if compiled.message.startswith("import") else f"schema file {compiled.message}"
+        )
+        spec.report_at(shown, compiled.line, compiled.col, (*base, "schema"), text, compiled.fix)
+        return
+    if message is None:
+        return
+    names = compiled.messages
+    bare = [name.rsplit(".", 1)[-1] for name in names]
+    if message in names or (bare.count(message) == 1 and "." not in message):
+        return
+    if "." not in message and bare.count(message) > 1:
+        matches = [name for name in names if name.rsplit(".", 1)[-1] == message]
+        spec.report(
+            (*base, "message"),
+            f"message '{message}' is ambiguous in {written}",
+            f"write the full name: {' or '.join(matches)}",
+        )
+        return
+    wanted = message.rsplit(".", 1)[-1]
+    if wanted in bare:
+        full = [name for name in names if name.rsplit(".", 1)[-1] == wanted]
+        spec.report(
+            (*base, "message"),
+            f"message '{message}' is not defined in {written}; its package differs",
+            f"write message: {' or '.join(full)}",
+        )
+        return
+    fix = suggestion(wanted, bare, what="messages") if names else "the file defines no message"
+    spec.report((*base, "message"), f"message '{wanted}' is not defined in {written}", fix)
+
+
+def _check_files(spec: SpecFile, product: DataProduct) -> None:
+    """A files source: a supported scheme or a local folder inside the project; allowed reader options."""
+    files = product.source.files
+    assert files is not None
+    base: Loc = ("source", "files")
+    match = _URI_SCHEME.match(files.uri)
+    if match is not None and match.group(1).lower() not in SUPPORTED_SCHEMES:
+        spec.report(
+            (*base, "uri"),
+            f"unsupported URI scheme '{match.group(1)}'",
+            "use s3://, gs://, abfss://, hdfs:// or a local folder relative to this spec",
+        )
+    elif not files.is_remote:
+        tree = _spec_tree(spec)
+        project = tree.parent
+        _confined(
+            spec,
+            (*base, "uri"),
+            files.uri.removeprefix("file://"),
+            project,
+            f"the project folder {_shown_folder(project)} (the folder holding the spec tree)",
+        )
+    for name in files.options:
+        problem = option_problem(files.format, name)
+        if problem is not None:
+            spec.report((*base, "options", name), *problem, at_key=True)
+
+
+def _spec_tree(spec: SpecFile) -> Path:
+    return spec.root if spec.root is not None else Path(os.path.abspath(spec.path.parent))  # noqa: PTH100
+
+
+def _shown_folder(folder: Path) -> str:
+    relative = os.path.relpath(folder)
+    return relative if not relative.startswith("..") else str(folder)
+
+
+def _confined(spec: SpecFile, loc: Loc, written: str, root: Path, what: str) -> bool:
+    """Report and return False when the path ``written`` in the spec leaves ``root`` (paths.py)."""
+    if what == "the spec folder":
+        what = f"the spec folder {_shown_folder(root)}"
+    problem = path_problem(written, spec.path, root, what)
+    if problem is not None:
+        spec.report(loc, *problem)
+        return False
+    return True
+
+
+def _not_read(files: TextFiles, path: Path) -> str:
+    why = files.why(path)
+    # Keep the long-standing wording for the common case.
+    return "not found" if why == "does not exist" else why
 
 
 def _check_schedule(spec: SpecFile, product: DataProduct) -> None:

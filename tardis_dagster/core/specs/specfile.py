@@ -26,6 +26,9 @@ class SpecFile:
     excluded_because: tuple[str, str, SpecFile | None] | None = None
     # False for specs loaded only as context for the files the user asked about.
     focus: bool = True
+    # The spec tree this file belongs to (the folder holding `_model.yaml`, else the folder given):
+    # the paths a spec references must stay inside it (paths.py).
+    root: Path | None = None
 
     @property
     def data(self) -> Any:

@@ -19,6 +19,12 @@ Loc = tuple[str | int, ...]
 
 # Aliases can multiply a tiny file into billions of nodes ("billion laughs"): stop long before that.
 MAX_NODES = 200_000
+# A spec nests about five levels; far deeper data only exhausts recursion later (pydantic, errors).
+MAX_DEPTH = 64
+# One file with thousands of duplicate keys needs a few lines of output, not thousands.
+MAX_ISSUES = 50
+# Python refuses int() of more digits than this; no spec number comes anywhere near it.
+MAX_INT_DIGITS = 100
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -49,6 +55,12 @@ class _TooManyNodesError(Exception):
     pass
 
 
+class _TooDeepError(Exception):
+    def __init__(self, node: Node) -> None:
+        super().__init__("too deep")
+        self.node = node
+
+
 @dataclass(frozen=True)
 class Issue:
     """A structural finding made while building the data (duplicate key, odd key, unknown tag)."""
@@ -57,6 +69,8 @@ class Issue:
     at_key: bool
     message: str
     fix: str
+    # Where to point when ``loc`` cannot tell (the 3rd of three duplicate keys has the same loc).
+    position: tuple[int, int] | None = None
 
 
 @dataclass
@@ -68,6 +82,9 @@ class YamlDocument:
     data: Any
     issues: list[Issue] = field(default_factory=list)
     _released: bool = False
+    # Key -> (key node, value node) per mapping node, built on first lookup: locating thousands of
+    # problems in one large mapping stays linear instead of scanning the mapping for each.
+    _keys: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
 
     @property
     def root(self) -> Node | None:
@@ -80,7 +97,18 @@ class YamlDocument:
     def release(self) -> None:
         """Drop the node tree: thousands of retained trees make every garbage collection slow."""
         self._root = None
+        self._keys = {}
         self._released = True
+
+    def _child(self, node: Node, segment: str | int) -> tuple[Node | None, Node] | None:
+        if isinstance(node, MappingNode):
+            keys = self._keys.get(id(node))
+            if keys is None:
+                # The last duplicate wins, as in the data.
+                keys = {k.value: (k, v) for k, v in node.value if isinstance(k, ScalarNode)}
+                self._keys[id(node)] = keys
+            return keys.get(segment) if isinstance(segment, str) else None
+        return _child(node, segment)
 
     def locate(self, loc: Sequence[str | int], *, at_key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the node at ``loc``, or of its deepest existing ancestor.
@@ -93,7 +121,7 @@ class YamlDocument:
             return 1, 1
         key_node: Node | None = None
         for segment in loc:
-            found = _child(node, segment)
+            found = self._child(node, segment)
             if found is None:
                 return _position(node)
             key_node, node = found
@@ -107,7 +135,7 @@ class YamlDocument:
         for segment in loc:
             if node is None:
                 return None
-            found = _child(node, segment)
+            found = self._child(node, segment)
             if found is None:
                 return None
             node = found[1]
@@ -160,10 +188,23 @@ def parse_yaml(text: str) -> YamlDocument:
         raise YamlSyntaxError(
             f"the document expands to more than {MAX_NODES} values (aliases?)", 1, 1
         ) from None
+    except _TooDeepError as error:
+        line, col = _position(error.node)
+        raise YamlSyntaxError(
+            f"values nested more than {MAX_DEPTH} levels deep (a spec needs about five)", line, col
+        ) from None
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise YamlSyntaxError(str(error.problem or error), line, col) from None
+    if len(doc.issues) > MAX_ISSUES:
+        hidden = len(doc.issues) - MAX_ISSUES
+        last = doc.issues[MAX_ISSUES - 1]
+        doc.issues[MAX_ISSUES:] = [
+            Issue(
+                last.loc, last.at_key, f"... and {hidden:,} more problems like these", last.fix, last.position
+            )
+        ]
     return doc
 
 
@@ -183,6 +224,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooManyNodesError
+        if len(loc) >= MAX_DEPTH:
+            raise _TooDeepError(node)
         if type(node) is ScalarNode:
             return self._scalar(node, loc, None)
         if id(node) in self.open:
@@ -211,6 +254,7 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, loc: Loc, merged: int = 0) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        own: set[str] = set()  # keys written in this mapping itself (not merged in by `<<:`)
         for index, (key_node, value_node) in enumerate(node.value):
             if type(key_node) is not ScalarNode:
                 self.issues.append(
@@ -222,19 +266,18 @@ class _Builder:
             if key == "<<" and not key_node.style:
                 return self._mapping(node, loc, _flatten_merges(node))
             # Keys that come from a `<<:` merge are meant to be overridden by the mapping's own.
-            if (
-                key in result
-                and index >= merged
-                and any(own.value == key for own, _ in node.value[merged:index] if type(own) is ScalarNode)
-            ):
-                self.issues.append(
-                    Issue(
-                        (*loc, key),
-                        True,
-                        f"duplicate key '{key}' (the later value would silently win)",
-                        "keep only one of them",
+            if index >= merged:
+                if key in own:
+                    self.issues.append(
+                        Issue(
+                            (*loc, key),
+                            True,
+                            f"duplicate key '{key[:60]}' (the later value would silently win)",
+                            "keep only one of them",
+                            _position(key_node),
+                        )
                     )
-                )
+                own.add(key)
             if type(value_node) is ScalarNode:
                 self.count += 1
                 value = value_node.value
@@ -265,6 +308,17 @@ class _Builder:
         if tag == _BOOL:
             return _constructor.construct_yaml_bool(node)
         if tag == _INT:
+            if sum(char.isdigit() for char in value) > MAX_INT_DIGITS:
+                self.issues.append(
+                    Issue(
+                        loc if last is None else (*loc, last),
+                        False,
+                        f"a number with more than {MAX_INT_DIGITS} digits",
+                        "write a smaller number",
+                        _position(node),
+                    )
+                )
+                return value
             return _constructor.construct_yaml_int(node)
         if tag == _FLOAT:
             return _constructor.construct_yaml_float(node)
