@@ -1,13 +1,20 @@
 """JSON Schema validation as Spark column expressions, so valid records never leave the JVM.
 
-Covers the keywords of flat event schemas (the common case for Kafka topics): a top-level object
-with `properties`, `required`, `additionalProperties: false`, and on scalar properties one `type`
-(or one and null), `enum`, `const`, `minimum`/`maximum` (and exclusive forms), `minLength`/
-`maxLength`, `pattern` and the formats `date-time`, `date` and `email`. Types are checked by
-parsing with `from_json` into the schema's Spark types (`parse_type`: date and date-time
-properties as text, then checked for their RFC 3339 shape and cast by `typed_payload`). For
-anything else (several types, `oneOf`, nested constraints, `$ref`...) `native_checks` returns None
-and the caller validates with the `jsonschema` package in a Python UDF instead.
+Covers the keywords of flat event schemas (the common case for Kafka topics): a top-level
+`"type": "object"` with `properties`, `required`, `additionalProperties: false`, and on scalar
+properties one `type` (or one and null), `enum`, `const`, `minimum`/`maximum` (and exclusive
+forms), `minLength`/`maxLength`, `pattern` and the formats `date-time`, `date` and `email`, each
+keyword applying only to values of its own type, as the specification says. For anything else
+(several types, `oneOf`, nested constraints, `$ref`...) `supported` is false and the caller
+validates with the `jsonschema` package (`core.formats.jsonschema.validate`) in a Python UDF.
+
+How types are checked: `from_json` parses the record into the schema's Spark types, strictly
+(`allowNonNumericNumbers` off, so "NaN" is no number), with integer properties read as DOUBLE
+(1.0 is an integer) and date/date-time properties as text (then matched against the shared RFC 3339
+pattern and cast). Spark reads any JSON value into a STRING field as its text, so a string property
+whose text could be another kind of value (a number, true/false, an object, an array) is parsed once
+more into a type that takes only that kind: if that parse succeeds, the value was not a string.
+These probes run only for records where such a text occurs.
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
+from tardis_dagster.core.formats import jsonschema as json_format
 from tardis_dagster.jobs.tables import quote
 
 CORRUPT = "_corrupt_record"
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated"}
+_ANNOTATIONS |= {"readOnly", "writeOnly", "contentMediaType", "contentEncoding"}
 _TOP = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties"}
 _SCALAR = _ANNOTATIONS | {
     "type",
@@ -38,16 +47,32 @@ _SCALAR = _ANNOTATIONS | {
     "pattern",
     "format",
 }
-_SCALAR_TYPES = {"string", "integer", "number", "boolean", "null"}
+_SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 _FORMATS = {"date-time", "date", "email"}
 _TEMPORAL = {"date-time": "TIMESTAMP", "date": "DATE"}
-# RFC 3339 shapes; the cast then rejects impossible values (a 30 February, hour 25).
+# Java's `$` also matches before a final line break; `\z` is the end of the text.
 _TEMPORAL_PATTERNS = {
-    "TIMESTAMP": r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
-    "DATE": r"^\d{4}-\d{2}-\d{2}$",
+    "TIMESTAMP": rf"^{json_format.DATE_TIME_PATTERN}\z",
+    "DATE": rf"^{json_format.DATE_PATTERN}\z",
 }
-_EMAIL = r"^[^@\s]+@[^@\s]+$"
-_NON_STRING_STARTS = [*"-0123456789", "{", "["]
+_EMAIL = rf"^{json_format.EMAIL_PATTERN}\z"
+# Regex syntax that means the same to Java (rlike) and Python (re, the fallback), given the flags
+# `(?Ud)`: Unicode classes (\d, \w, \s, \b as Python's) and only \n ending a line (`.`, `$` as
+# Python's). Anything else (lookarounds, named groups, \p classes, && intersections, possessive
+# quantifiers...) is left to the fallback.
+_PORTABLE_ESCAPE = re.compile(r"\\([dDwWsSbB.\\/\-\[\](){}*+?|^$ntrf]|u[0-9a-fA-F]{4})")
+_NOT_PORTABLE = ("(?", "&&", "[[", "*+", "++", "?+", "}+")
+_JAVA_FLAGS = "(?Ud)"
+_EXACT_DOUBLE = 2**53  # integers below this are exact as DOUBLE; beyond, the decimal probe holds them
+_BIG_INTEGER = "DECIMAL(38,18)"
+_PARSE_OPTIONS = {"mode": "PERMISSIVE", "allowNonNumericNumbers": "false"}
+# Token kinds a STRING field would take as text: (probe type, does the text look like one).
+_PROBES: dict[str, tuple[str, Any]] = {
+    "number": ("DOUBLE", lambda t: F.substring(t, 1, 1).isin(*"-0123456789")),
+    "boolean": ("BOOLEAN", lambda t: t.isin("true", "false")),
+    "object": ("MAP<STRING, STRING>", lambda t: t.startswith("{")),
+    "array": ("ARRAY<STRING>", lambda t: t.startswith("[")),
+}
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -55,78 +80,128 @@ def _types(node: dict[str, Any]) -> set[str]:
     return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
 
 
+def _kind(node: dict[str, Any]) -> str:
+    """The one non-null type of a supported property."""
+    return next(iter(_types(node) - {"null"}))
+
+
 def supported(schema: dict[str, Any]) -> bool:
     """Whether every keyword of `schema` is one this module checks natively."""
-    if set(schema) - _TOP or _types(schema) - {"object"} or not isinstance(schema.get("properties"), dict):
+    if set(schema) - _TOP or schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         return False
     if schema.get("additionalProperties", True) not in (True, False):
+        return False
+    if not all(isinstance(name, str) for name in schema.get("required", [])):
         return False
     for node in schema["properties"].values():
         if not isinstance(node, dict) or set(node) - _SCALAR:
             return False
         kinds = _types(node)
         # One type besides null: several (string or integer) are parsed as text, which takes any value.
-        if (
-            len(kinds - {"null"}) != 1
-            or kinds - _SCALAR_TYPES
-            or node.get("format", "date-time") not in _FORMATS
-        ):
+        if len(kinds - {"null"}) != 1 or kinds - _SCALAR_TYPES - {"null"}:
+            return False
+        if "format" in node and node["format"] not in _FORMATS:
+            return False
+        if "pattern" in node and not _portable(node["pattern"]):
             return False
     return True
 
 
-def _sql_literal(value: Any) -> Column:
-    return F.lit(value)
+def _portable(pattern: Any) -> bool:
+    """Whether `pattern` means the same to Java and to Python (see _PORTABLE_ESCAPE)."""
+    if not isinstance(pattern, str) or any(token in pattern for token in _NOT_PORTABLE):
+        return False
+    return "\\" not in _PORTABLE_ESCAPE.sub("", pattern.replace("\\\\", ""))
 
 
-def temporal_properties(schema: dict[str, Any]) -> dict[str, str]:
-    """The date and date-time properties of a flat schema, with the Spark type each is cast to.
-
-    They are parsed as STRING and cast afterwards: Spark's JSON reader would read a bare number into
-    a TIMESTAMP or DATE field as epoch time, while a string that is no valid date is plainly visible.
-    """
+def _temporal(schema: dict[str, Any]) -> dict[str, str]:
+    """The date and date-time string properties, with the Spark type each is cast to."""
     return {
         name: _TEMPORAL[node["format"]]
-        for name, node in schema.get("properties", {}).items()
-        if isinstance(node, dict)
-        and node.get("format") in _TEMPORAL
-        and _types(node) - {"null"} == {"string"}
+        for name, node in schema["properties"].items()
+        if node.get("format") in _TEMPORAL and _kind(node) == "string"
     }
 
 
-def parse_type(schema: dict[str, Any], payload: StructType) -> StructType:
-    """What `from_json` parses into: the payload with temporal properties as STRING, plus `CORRUPT`."""
-    temporal = temporal_properties(schema)
-    fields = [StructField(f.name, StringType()) if f.name in temporal else f for f in payload.fields]
-    return StructType([*fields, StructField(CORRUPT, StringType())])
+def _parse_type(schema: dict[str, Any], payload: StructType) -> StructType:
+    """What `from_json` parses into: temporal properties as STRING, integers as DOUBLE, plus `CORRUPT`."""
+    temporal = _temporal(schema)
+    properties = schema["properties"]
+
+    def parsed(field: StructField) -> StructField:
+        if field.name in temporal:
+            return StructField(field.name, StringType())
+        if field.name in properties and _kind(properties[field.name]) == "integer":
+            return StructField(field.name, DoubleType())
+        return field
+
+    return StructType([*[parsed(f) for f in payload.fields], StructField(CORRUPT, StringType())])
 
 
-def typed_payload(schema: dict[str, Any], parsed: str, payload: StructType) -> Column:
-    """The payload struct from the parsed one (the column named `parsed`): temporal strings cast."""
-    temporal = temporal_properties(schema)
-    column = F.col(parsed)
-
-    def typed(name: str) -> Column:
-        if name not in temporal:
-            return column[name]
-        kind = temporal[name]
-        cast = F.expr(f"try_cast({quote(parsed)}.{quote(name)} AS {kind})")
-        return F.when(column[name].rlike(_TEMPORAL_PATTERNS[kind]), cast)
-
-    return F.struct(*[typed(f.name).alias(f.name) for f in payload.fields])
+def _probe_ddl(names: list[str], kind: str) -> str:
+    return ", ".join(f"{quote(name)} {kind}" for name in names)
 
 
-def native_checks(
-    schema: dict[str, Any], value: Column, parsed: Column, keys: Column, typed: Column
-) -> list[tuple[Column, str]] | None:
-    """(violation condition, reason) pairs for `schema`, or None when it needs the jsonschema package.
+def validate(df: DataFrame, schema: dict[str, Any], payload: StructType, text: Column) -> DataFrame:
+    """`df` with `_error` (every violation of `schema` by the JSON `text`, or null) and `_typed`
+    (the record as the `payload` struct). Call only when `supported(schema)`."""
+    properties: dict[str, dict[str, Any]] = schema["properties"]
+    temporal = _temporal(schema)
+    kinds = {name: _kind(node) for name, node in properties.items()}
+    options = {**_PARSE_OPTIONS, "columnNameOfCorruptRecord": CORRUPT}
+    df = df.withColumn("_text", text).withColumn("_keys", keys_of(F.col("_text")))
+    df = df.withColumn("_parsed", F.from_json(F.col("_text"), _parse_type(schema, payload), options))
+    parsed, keys = F.col("_parsed"), F.col("_keys")
+    strings = [n for n in properties if kinds[n] == "string" and n not in temporal]
+    integers = [n for n in properties if kinds[n] == "integer"]
+    probes: list[str] = []
+    for kind, (spark_type, looks_like) in _PROBES.items():
+        if strings:
+            column = f"_probe_{kind}"
+            suspicious = F.lit(False)
+            for name in strings:
+                suspicious = suspicious | F.coalesce(looks_like(parsed[name]), F.lit(False))
+            parse = F.from_json(F.col("_text"), _probe_ddl(strings, spark_type), _PARSE_OPTIONS)
+            df = df.withColumn(column, F.when(suspicious, parse))
+            probes.append(column)
+    if integers:
+        big = F.lit(False)
+        for name in integers:
+            big = big | F.coalesce(F.abs(parsed[name]) >= _EXACT_DOUBLE, F.lit(False))
+        parse = F.from_json(F.col("_text"), _probe_ddl(integers, _BIG_INTEGER), _PARSE_OPTIONS)
+        df = df.withColumn("_probe_integer", F.when(big, parse))
+        probes.append("_probe_integer")
 
-    `value` is the raw JSON text, `parsed` the `from_json` struct of `parse_type`, `keys` the
-    record's top-level keys (`keys_of`), `typed` the `typed_payload`. Pass them as columns computed
-    once beforehand: every check reads them, and parsing JSON is the expensive part.
-    """
-    if not supported(schema):
-        return None
+    def typed(field: StructField) -> Column:
+        name = field.name
+        if name in temporal:
+            cast = F.expr(f"try_cast(upper(_parsed.{quote(name)}) AS {temporal[name]})")
+            return F.when(parsed[name].rlike(_TEMPORAL_PATTERNS[temporal[name]]), cast)
+        if name in integers:
+            exact = F.expr(f"try_cast(_probe_integer.{quote(name)} AS BIGINT)")
+            return F.when(F.abs(parsed[name]) < _EXACT_DOUBLE, parsed[name].cast("bigint")).otherwise(exact)
+        return parsed[name]
+
+    df = df.withColumn("_typed", F.struct(*[typed(f).alias(f.name) for f in payload.fields]))
+    checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings))
+    df = with_violations(df, checks, "_error")
+    return df.drop("_text", "_keys", "_parsed", *probes)
+
+
+def _of_kind(values: list[Any], kind: str) -> list[Any]:
+    """The values of an `enum`/`const` that an instance of `kind` can equal (JSON: true is not 1)."""
+    if kind == "string":
+        return [v for v in values if isinstance(v, str)]
+    if kind == "boolean":
+        return [v for v in values if isinstance(v, bool)]
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return [v for v in numbers if float(v).is_integer()] if kind == "integer" else numbers
+
+
+def _checks(
+    schema: dict[str, Any], value: Column, parsed: Column, keys: Column, typed: Column, probed: bool
+) -> list[tuple[Column, str]]:
+    """(violation condition, reason) pairs of `schema` over the columns `validate` prepares."""
     checks: list[tuple[Column, str]] = [
         (value.isNull(), "empty value (null)"),
         (
@@ -135,30 +210,7 @@ def native_checks(
         ),
     ]
     properties: dict[str, dict[str, Any]] = schema["properties"]
-    temporal = temporal_properties(schema)
-    # Spark reads any JSON scalar, object or array into a STRING field as its text, so a string
-    # property holding another type is only visible in the raw text. Scanning the text is costly:
-    # it is done per property, and only where the parsed text could be another type (it starts like
-    # a number, {, [, or is true/false). A temporal property holding another type fails its cast.
-    for name, node in properties.items():
-        if _types(node) - {"null"} != {"string"}:
-            continue
-        field = parsed[name]
-        if name in temporal:
-            checks.append(
-                (field.isNotNull() & typed[name].isNull(), f"$.{name}: is not a '{node['format']}'")
-            )
-            continue
-        # coalesce: an absent property gives a null guard, and `null AND x` still evaluates x.
-        suspicious = F.coalesce(
-            F.substring(field, 1, 1).isin(*_NON_STRING_STARTS) | field.isin("true", "false"), F.lit(False)
-        )
-        checks.append(
-            (
-                suspicious & value.rlike(rf'(?<!\\)"{re.escape(name)}"\s*:\s*[^"\sn]'),
-                f"$.{name}: is not of type 'string'",
-            )
-        )
+    temporal = _temporal(schema)
     if schema.get("additionalProperties") is False:
         allowed = F.array(*[F.lit(name) for name in properties])
         checks.append(
@@ -170,31 +222,53 @@ def native_checks(
     for name in schema.get("required", []):
         checks.append((~F.array_contains(keys, F.lit(name)), f"$: '{name}' is a required property"))
     for name, node in properties.items():
+        kind = _kind(node)
         field = parsed[name]
+        present = field.isNotNull()
+        # Present but null: a JSON null (a value of the wrong type already made the record corrupt).
+        is_null = F.array_contains(keys, F.lit(name)) & field.isNull()
         nullable = "null" in _types(node)
         if not nullable:
-            # Present but null: a JSON null (a value of the wrong type already made the record corrupt).
-            checks.append(
-                (F.array_contains(keys, F.lit(name)) & field.isNull(), f"$.{name}: None is not allowed")
-            )
-        present = field.isNotNull()
-        if "enum" in node:
-            options = [v for v in node["enum"] if v is not None]
-            checks.append((present & ~field.isin(options), f"$.{name}: not one of {json.dumps(options)}"))
-        if "const" in node:
-            checks.append(
-                (present & (field != _sql_literal(node["const"])), f"$.{name}: must be {node['const']!r}")
-            )
-        for keyword, test in (
-            ("minimum", lambda f, v: f < v),
-            ("maximum", lambda f, v: f > v),
-            ("exclusiveMinimum", lambda f, v: f <= v),
-            ("exclusiveMaximum", lambda f, v: f >= v),
-        ):
-            if isinstance(node.get(keyword), int | float):
+            checks.append((is_null, f"$.{name}: None is not allowed"))
+        if kind == "string" and name in temporal:
+            checks.append((present & typed[name].isNull(), f"$.{name}: is not a '{node['format']}'"))
+        elif kind == "string" and probed:
+            for probe, (_type, looks_like) in _PROBES.items():
                 checks.append(
-                    (present & test(field, F.lit(node[keyword])), f"$.{name}: {keyword} {node[keyword]}")
+                    (
+                        F.coalesce(looks_like(field), F.lit(False))
+                        & F.col(f"_probe_{probe}")[name].isNotNull(),
+                        f"$.{name}: is not of type 'string' (a JSON {probe})",
+                    )
                 )
+        elif kind == "integer":
+            checks.append((present & (field % 1 != 0), f"$.{name}: is not of type 'integer'"))
+            checks.append((present & typed[name].isNull(), f"$.{name}: an integer beyond the 64-bit range"))
+        elif kind == "number":
+            infinite = F.isnan(field) | (F.abs(field) == float("inf"))
+            checks.append((present & infinite, f"$.{name}: a number beyond a double's range"))
+        for keyword in ("enum", "const"):
+            if keyword not in node:
+                continue
+            values = node["enum"] if keyword == "enum" else [node["const"]]
+            options = _of_kind(values, kind)
+            shown = json.dumps(values)[:200]
+            differs = ~field.isin(*options) if options else F.lit(True)
+            checks.append((present & differs, f"$.{name}: not {keyword} {shown}"))
+            if nullable and None not in values:
+                checks.append((is_null, f"$.{name}: null is not {keyword} {shown}"))
+        if kind in ("integer", "number"):
+            for keyword, test in (
+                ("minimum", lambda f, v: f < v),
+                ("maximum", lambda f, v: f > v),
+                ("exclusiveMinimum", lambda f, v: f <= v),
+                ("exclusiveMaximum", lambda f, v: f >= v),
+            ):
+                bound = node.get(keyword)
+                if isinstance(bound, int | float) and not isinstance(bound, bool):
+                    checks.append((present & test(field, F.lit(bound)), f"$.{name}: {keyword} {bound}"))
+        if kind != "string":
+            continue  # length, pattern and format apply to strings only
         if "minLength" in node:
             checks.append(
                 (present & (F.length(field) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
@@ -205,7 +279,10 @@ def native_checks(
             )
         if "pattern" in node:
             checks.append(
-                (present & ~field.rlike(node["pattern"]), f"$.{name}: does not match {node['pattern']}")
+                (
+                    present & ~field.rlike(_JAVA_FLAGS + node["pattern"]),
+                    f"$.{name}: does not match {node['pattern']}",
+                )
             )
         if node.get("format") == "email":
             checks.append((present & ~field.rlike(_EMAIL), f"$.{name}: is not an 'email'"))

@@ -125,17 +125,9 @@ def decode(df: DataFrame, job: KafkaLandingInput) -> DataFrame:
                 "payload", F.when(F.col("_error").isNull(), payload)
             )
         payload_type = parse_payload_schema(df.sparkSession, ddl)
-        options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": json_checks.CORRUPT}
-        df = df.withColumn(
-            "_parsed", F.from_json(text, json_checks.parse_type(schema, payload_type), options)
-        )
-        df = df.withColumn("_keys", json_checks.keys_of(text))
-        df = df.withColumn("_typed", json_checks.typed_payload(schema, "_parsed", payload_type))
-        checks = json_checks.native_checks(schema, text, F.col("_parsed"), F.col("_keys"), F.col("_typed"))
-        assert checks is not None
-        df = json_checks.with_violations(df, checks, "_error")
+        df = json_checks.validate(df, schema, payload_type, text)
         payload = F.when(F.col("_error").isNull(), F.col("_typed"))
-        return df.withColumn("payload", payload).drop("_parsed", "_keys", "_typed")
+        return df.withColumn("payload", payload).drop("_typed")
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 
