@@ -79,3 +79,112 @@ def test_load_rejects_bad_json_and_bad_schemas(tmp_path: Path) -> None:
     not_object.write_text("[]")
     with pytest.raises(ValueError, match="must be an object"):
         jsonschema.load(not_object)
+
+
+# --- departures the issue listed, on the fallback path (the native path: tests/integration) ------
+
+FLAT = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 2, "pattern": "^[a-z]+$"},
+        "qty": {"type": "integer", "minimum": 1},
+        "price": {"type": "number"},
+        "at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def test_fallback_agrees_with_the_specification_on_the_listed_departures() -> None:
+    assert jsonschema.validate(FLAT, {"qty": 1.0}) == []  # 1.0 is an integer
+    assert jsonschema.validate(FLAT, {"price": "NaN"}) == ["$.price: 'NaN' is not of type 'number'"]
+    assert jsonschema.validate(FLAT, {"price": "Infinity"}) == ["$.price: 'Infinity' is not of type 'number'"]
+    assert jsonschema.validate(FLAT, {"at": "2026-11-01T10:00:00Z\n"}) == [
+        "$.at: '2026-11-01T10:00:00Z\\n' is not a 'date-time'"
+    ]
+    assert jsonschema.validate(FLAT, {"at": "2026-11-01t10:00:00z"}) == []  # RFC 3339: case-insensitive
+    # Keywords of one type ignore values of another (here the type keyword alone refuses them).
+    loose = {"type": "object", "properties": {"v": {"minLength": 2, "pattern": "^a", "minimum": 5}}}
+    assert jsonschema.validate(loose, {"v": 7}) == []
+    assert jsonschema.validate(loose, {"v": "b"}) == [
+        "$.v: 'b' does not match '^a'",
+        "$.v: 'b' is too short",
+    ]
+
+
+def test_formats_are_annotations_when_format_assertion_is_off() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "format": {"type": "string", "format": "email"},  # a property named format stays
+        },
+    }
+    assert jsonschema.validate(schema, {"at": "yesterday"}) == ["$.at: 'yesterday' is not a 'date-time'"]
+    annotated = jsonschema.effective_schema(schema, format_assertion=False)
+    assert jsonschema.validate(annotated, {"at": "yesterday", "format": "nobody"}) == []
+    assert set(annotated["properties"]) == {"at", "format"}
+    assert jsonschema.effective_schema(schema, format_assertion=True) is schema
+
+
+SCHEMA_PROBLEMS = [
+    (
+        '{"type": "object",\n "properties": {\n  "a": {"$ref": "https://example.com/a.json"}}}',
+        3,
+        "points outside",
+    ),
+    ('{"type": "object",\n "properties": {\n  "a": {"$ref": "#/$defs/missing"}}}', 3, "points at nothing"),
+    ('{"type": "object"}', 1, "at least one property"),
+    ('{"type": "string"}', 1, "at least one property"),
+    ("true", 1, "must be a JSON object"),
+    (
+        '{\n"$schema": "http://json-schema.org/draft-04/schema#", "type": "object"}',
+        2,
+        "unsupported JSON Schema draft",
+    ),
+    ('{"type": "object",\n "properties": {"a": {"minimum": "5"}}}', 2, "not a valid JSON Schema"),
+    ('{"type": "object",\n "properties": {"a": {"type": "strng"}}}', 2, "not a valid JSON Schema"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), SCHEMA_PROBLEMS)
+def test_schemas_the_landing_cannot_evaluate_are_refused_with_their_line(
+    text: str, line: int, message: str
+) -> None:
+    problems = jsonschema.product_schema_problems(text)
+    assert [p.line for p in problems] == [line] and message in problems[0].message, problems
+
+
+def test_evaluable_schemas_are_accepted(order_schema_path: Path) -> None:
+    assert jsonschema.product_schema_problems(order_schema_path.read_text()) == []
+    local = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "definitions": {"id": {"type": "string"}},
+        "properties": {"a": {"$ref": "#/definitions/id"}, "n": {"type": "integer", "enum": ["x"]}},
+    }
+    assert jsonschema.product_schema_problems(json.dumps(local)) == []
+    # enum values of another type are evaluated as the specification says: nothing present matches.
+    assert jsonschema.validate(local, {"n": 1}) == ["$.n: 1 is not one of ['x']"]
+
+
+def test_the_spec_validator_refuses_them_at_the_schema_files_line(tmp_path: Path) -> None:
+    from spec_builder import product_yaml
+
+    from tardis_dagster.core.specs import load_catalog
+
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "e.json").write_text(
+        '{\n  "type": "object",\n  "properties": {\n    "a": {"$ref": "http://example.com/x.json"}\n  }\n}\n'
+    )
+    (tmp_path / "e.yaml").write_text(
+        product_yaml(
+            "e",
+            description="Events.",
+            owner="t/s/#c",
+            source="kafka: {topic: e.v1, format: json, schema: schemas/e.json, format_assertion: false}",
+            schema="- {name: a, type: string}",
+        )
+    )
+    problems = load_catalog([tmp_path]).problems
+    assert [(p.path.name, p.line) for p in problems] == [("e.json", 4)], [str(p) for p in problems]
+    assert "points outside this file" in problems[0].message and problems[0].field == "source.kafka.schema"

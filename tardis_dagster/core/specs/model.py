@@ -105,6 +105,12 @@ class KafkaSource(SpecModel):
     compatibility: Compatibility = Field(
         "BACKWARD", description="Schema evolution rule the registry enforces for this topic."
     )
+    format_assertion: bool = Field(
+        True,
+        description="JSON Schema only: check `format` (date-time, date, email...) and quarantine records "
+        "that fail it (true, the default), or treat formats as annotations as draft 2020-12 does (false; "
+        "date and date-time properties then land as text).",
+    )
     quarantine_threshold: float = Field(
         0.01,
         ge=0,

@@ -295,10 +295,15 @@ def _check_kafka(spec: SpecFile, product: DataProduct, files: TextFiles) -> None
         spec.report(
             loc, f"{kafka.schema_} is not an Avro record schema", 'it needs "type": "record" and "fields"'
         )
-    elif kafka.format == "json" and not isinstance(parsed, dict):
-        spec.report(
-            loc, f"{kafka.schema_} is not a JSON Schema object", 'write {"type": "object", "properties": ...}'
-        )
+    elif kafka.format == "json":
+        # Here, not at the top: the jsonschema package loads only for specs with a JSON Schema.
+        from tardis_dagster.core.formats.jsonschema import product_schema_problems
+
+        shown = _display_path(spec, kafka.schema_)
+        for problem in product_schema_problems(text):
+            spec.report_at(
+                shown, problem.line, problem.col, loc, f"schema file: {problem.message}", problem.fix
+            )
 
 
 def _check_proto(spec: SpecFile, written: str, path: Path, text: str, message: str | None) -> None:

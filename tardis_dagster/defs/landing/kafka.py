@@ -46,6 +46,8 @@ def payload_schema(product: DataProduct, settings: Settings) -> dict[str, str]:
         path = None
     if kafka.format == "json":
         schema = json_format.load(path) if path else json.loads(text)
+        # Formats as annotations (format_assertion: false) = the schema without its `format`s.
+        schema = json_format.effective_schema(schema, format_assertion=kafka.format_assertion)
         return {
             "schema_text": json.dumps(schema),
             "payload_ddl": spark_types.json_schema_to_spark_ddl(schema),
