@@ -198,6 +198,13 @@ def _of_kind(values: list[Any], kind: str) -> list[Any]:
     return [v for v in numbers if float(v).is_integer()] if kind == "integer" else numbers
 
 
+def _literal(value: Any) -> Column:
+    """`value` as a Spark literal; integers beyond 64 bits as doubles (Spark has no wider literal)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        value = float(value)
+    return F.lit(value)
+
+
 def _checks(
     schema: dict[str, Any], value: Column, parsed: Column, keys: Column, typed: Column, probed: bool
 ) -> list[tuple[Column, str]]:
@@ -253,7 +260,7 @@ def _checks(
             values = node["enum"] if keyword == "enum" else [node["const"]]
             options = _of_kind(values, kind)
             shown = json.dumps(values)[:200]
-            differs = ~field.isin(*options) if options else F.lit(True)
+            differs = ~field.isin(*[_literal(v) for v in options]) if options else F.lit(True)
             checks.append((present & differs, f"$.{name}: not {keyword} {shown}"))
             if nullable and None not in values:
                 checks.append((is_null, f"$.{name}: null is not {keyword} {shown}"))
@@ -266,7 +273,7 @@ def _checks(
             ):
                 bound = node.get(keyword)
                 if isinstance(bound, int | float) and not isinstance(bound, bool):
-                    checks.append((present & test(field, F.lit(bound)), f"$.{name}: {keyword} {bound}"))
+                    checks.append((present & test(field, _literal(bound)), f"$.{name}: {keyword} {bound}"))
         if kind != "string":
             continue  # length, pattern and format apply to strings only
         if "minLength" in node:

@@ -168,3 +168,83 @@ def test_a_property_of_several_types_refuses_an_object(spark) -> None:
     )
     verdicts = [r["_error"] is not None for r in land_kafka.decode(df, job).orderBy("i").collect()]
     assert verdicts == [False, False, True, True]
+
+
+# --- the departures the issue listed, on both paths --------------------------------------------
+
+DEPARTURES = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "naïve": {"type": "string"},
+        'say "hi"': {"type": "string"},
+        "price": {"type": "number"},
+        "qty": {"type": "integer", "minLength": 2, "pattern": "^a", "maximum": 10**19},
+        "at": {"type": ["string", "null"], "format": "date-time", "minimum": 5},
+        "code": {"type": "string", "minimum": 5, "maxLength": 3},
+        "level": {"type": "integer", "enum": ["low", 1, True]},
+        "tier": {"type": ["string", "null"], "enum": ["a", "b"]},
+    },
+}
+# (raw JSON value, valid by the specification)
+DEPARTURE_CASES = [
+    (rb'{"\u006eame": 5}', False),  # a key written with a \u escape
+    (rb'{"\u006eame": "x"}', True),
+    ('{"naïve": 5}'.encode(), False),  # a non-ASCII key, as UTF-8 ...
+    (rb'{"na\u00efve": 5}', False),  # ... and escaped
+    (rb'{"say \"hi\"": 5}', False),  # a key containing quotes
+    (rb'{"say \"hi\"": "5"}', True),
+    (b'{"name": true}', False),
+    (b'{"name": {"a": 1}}', False),
+    (b'{"name": [1]}', False),
+    (b'{"name": "true", "naive": "{x", "code": "[1]"}', True),
+    (b'{"price": "NaN"}', False),
+    (b'{"price": "Infinity"}', False),
+    (b'{"price": "-Infinity"}', False),
+    (b'{"price": 1.5e300}', True),
+    (b'{"at": "2026-11-01T10:00:00Z\\n"}', False),  # a trailing newline
+    (b'{"at": "2026-11-01t10:00:00z"}', True),
+    (b'{"at": null}', True),
+    (b'{"qty": 1.0}', True),  # 1.0 is an integer
+    (b'{"qty": 1e1}', True),
+    (b'{"qty": 1.5}', False),
+    (b'{"qty": 9007199254740993}', True),
+    (b'{"qty": "1"}', False),
+    (b'{"qty": 5}', True),  # minLength and pattern ignore numbers
+    (b'{"code": "abc"}', True),  # minimum ignores strings
+    (b'{"code": "abcd"}', False),
+    (b'{"level": 1}', True),  # enum values of other types (and true, which is no 1) never match
+    (b'{"level": 2}', False),
+    (b'{"tier": null}', False),  # null is of the type but not in the enum
+    (b'{"tier": "a"}', True),
+]
+
+
+def test_the_listed_departures_are_gone_on_both_paths(spark) -> None:
+    assert json_checks.supported(DEPARTURES)
+    assert json_format.product_schema_problems(json.dumps(DEPARTURES)) == []
+    values = [value for value, _valid in DEPARTURE_CASES]
+    expected = [valid for _value, valid in DEPARTURE_CASES]
+    fallback = [not json_format.validate(DEPARTURES, json.loads(v)) for v in values]
+    assert fallback == expected
+    df = spark.createDataFrame(list(enumerate(values)), "i int, value binary")
+    rows = land_kafka.decode(df, _json_job(DEPARTURES)).orderBy("i").collect()
+    native = [r["_error"] is None for r in rows]
+    assert native == expected, [
+        (v, r["_error"]) for v, r, e in zip(values, rows, expected, strict=True) if e != (r["_error"] is None)
+    ]
+    by_value = dict(zip(values, rows, strict=True))
+    assert by_value[b'{"qty": 1.0}']["payload"]["qty"] == 1
+    assert by_value[b'{"qty": 9007199254740993}']["payload"]["qty"] == 9007199254740993  # exact
+    assert by_value[rb'{"\u006eame": "x"}']["payload"]["name"] == "x"
+    assert by_value[b'{"at": "2026-11-01t10:00:00z"}']["payload"]["at"] == datetime(2026, 11, 1, 10, 0)
+
+
+def test_values_beyond_the_columns_range_are_refused_deliberately(spark) -> None:
+    """DELIBERATE_CHOICES int64 and float-overflow: valid JSON Schema, but no BIGINT/DOUBLE holds them."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "number"}}}
+    values = [b'{"n": 9223372036854775807}', b'{"n": 9223372036854775808}', b'{"x": 1e400}']
+    df = spark.createDataFrame(list(enumerate(values)), "i int, value binary")
+    rows = land_kafka.decode(df, _json_job(schema)).orderBy("i").collect()
+    assert rows[0]["_error"] is None and rows[0]["payload"]["n"] == 9223372036854775807
+    assert "64-bit" in rows[1]["_error"] and "double" in rows[2]["_error"]
