@@ -462,7 +462,7 @@ CASES = [
         [('sql: "select count(*)', 'sql: "delete')],
         {},
         "quality[6].sql",
-        "SQL must be one SELECT query, found 'delete'",
+        "DELETE is not allowed: SQL here only reads",
         "",
     ),
     (

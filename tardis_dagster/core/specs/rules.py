@@ -19,7 +19,7 @@ from tardis_dagster.core.specs.problems import did_you_mean, suggestion
 from tardis_dagster.core.specs.reader_options import option_problem
 from tardis_dagster.core.specs.schema_files import ProtoSchema, avro_issue, proto_schema
 from tardis_dagster.core.specs.specfile import SpecFile
-from tardis_dagster.core.specs.templating import scan_sql, statement_issue
+from tardis_dagster.core.specs.templating import query_issues, scan_sql
 
 Loc = tuple[str | int, ...]
 
@@ -200,23 +200,13 @@ def _check_source(spec: SpecFile, product: DataProduct, files: TextFiles) -> Non
             return
         product._sql_text = text
         shown = _display_path(spec, source.sql_file)
-        issues = []
-        statement = statement_issue(text)
-        if statement is not None:
-            issues.append(statement)
-        issues.extend(scan_sql(text, product_sql=True)[1])
-        for issue in issues:
+        for issue in query_issues(text, product_sql=True):
             line, col = offset_position(text, issue.offset)
             spec.report_at(shown, line, col, ("source", "sql_file"), issue.message, issue.fix)
 
 
 def _check_product_sql_text(spec: SpecFile, loc: Loc, sql: str, *, product_sql: bool = True) -> None:
-    issues = []
-    statement = statement_issue(sql)
-    if statement is not None:
-        issues.append(statement)
-    issues.extend(scan_sql(sql, product_sql=product_sql)[1])
-    for issue in issues:
+    for issue in query_issues(sql, product_sql=product_sql):
         spec.report_in_text(loc, issue.offset, issue.message, issue.fix)
 
 
