@@ -142,13 +142,26 @@ def _probe_ddl(names: list[str], kind: str) -> str:
     return ", ".join(f"{quote(name)} {kind}" for name in names)
 
 
-def validate(df: DataFrame, schema: dict[str, Any], payload: StructType, text: Column) -> DataFrame:
-    """`df` with `_error` (every violation of `schema` by the JSON `text`, or null) and `_typed`
-    (the record as the `payload` struct). Call only when `supported(schema)`."""
+def validate(
+    df: DataFrame,
+    schema: dict[str, Any],
+    payload: StructType,
+    text: Column,
+    *,
+    error: str = "_error",
+    reader_options: dict[str, str] | None = None,
+) -> DataFrame:
+    """`df` with `error` (every violation of `schema` by the JSON `text`, or null) and `_typed`
+    (the record as the `payload` struct). Call only when `supported(schema)`.
+
+    `reader_options` are added to every `from_json` parse (e.g. strict JSON's); `allowNonNumericNumbers`
+    stays off whatever they say: "NaN" is a string, never a number.
+    """
     properties: dict[str, dict[str, Any]] = schema["properties"]
     temporal = _temporal(schema)
     kinds = {name: _kind(node) for name, node in properties.items()}
-    options = {**_PARSE_OPTIONS, "columnNameOfCorruptRecord": CORRUPT}
+    parse_options = {**(reader_options or {}), **_PARSE_OPTIONS}
+    options = {**parse_options, "columnNameOfCorruptRecord": CORRUPT}
     df = df.withColumn("_text", text).withColumn("_keys", keys_of(F.col("_text")))
     df = df.withColumn("_parsed", F.from_json(F.col("_text"), _parse_type(schema, payload), options))
     parsed, keys = F.col("_parsed"), F.col("_keys")
@@ -161,14 +174,14 @@ def validate(df: DataFrame, schema: dict[str, Any], payload: StructType, text: C
             suspicious = F.lit(False)
             for name in strings:
                 suspicious = suspicious | F.coalesce(looks_like(parsed[name]), F.lit(False))
-            parse = F.from_json(F.col("_text"), _probe_ddl(strings, spark_type), _PARSE_OPTIONS)
+            parse = F.from_json(F.col("_text"), _probe_ddl(strings, spark_type), parse_options)
             df = df.withColumn(column, F.when(suspicious, parse))
             probes.append(column)
     if integers:
         big = F.lit(False)
         for name in integers:
             big = big | F.coalesce(F.abs(parsed[name]) >= _EXACT_DOUBLE, F.lit(False))
-        parse = F.from_json(F.col("_text"), _probe_ddl(integers, _BIG_INTEGER), _PARSE_OPTIONS)
+        parse = F.from_json(F.col("_text"), _probe_ddl(integers, _BIG_INTEGER), parse_options)
         df = df.withColumn("_probe_integer", F.when(big, parse))
         probes.append("_probe_integer")
 
@@ -184,7 +197,7 @@ def validate(df: DataFrame, schema: dict[str, Any], payload: StructType, text: C
 
     df = df.withColumn("_typed", F.struct(*[typed(f).alias(f.name) for f in payload.fields]))
     checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings))
-    df = with_violations(df, checks, "_error")
+    df = with_violations(df, checks, error)
     return df.drop("_text", "_keys", "_parsed", *probes)
 
 
