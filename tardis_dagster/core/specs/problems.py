@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,24 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message} ({self.fix})"
+        text = f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message} ({self.fix})"
+        return text.translate(_ONE_LINE) if _UNSAFE.search(text) else text
+
+
+# Messages quote what the user wrote; a newline there would split one problem into two lines, and
+# control or bidi-override characters could disguise it in a terminal: print them escaped.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_ONE_LINE = {
+    code: ascii(chr(code))[1:-1]
+    for code in [
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        *range(0x200B, 0x2010),
+        *range(0x2028, 0x202F),
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    ]
+}
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
