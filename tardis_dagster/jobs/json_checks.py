@@ -25,7 +25,17 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
-from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    DecimalType,
+    DoubleType,
+    LongType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+)
 
 from tardis_dagster.core.formats import jsonschema as json_format
 from tardis_dagster.jobs.tables import quote
@@ -199,6 +209,30 @@ def validate(
     checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings))
     df = with_violations(df, checks, error)
     return df.drop("_text", "_keys", "_parsed", *probes)
+
+
+def _widened(kind: DataType) -> DataType:
+    """`kind` with every BIGINT as DECIMAL(38,18): JSON writes integers as 1.0 or 1e3 too."""
+    if isinstance(kind, LongType):
+        return DecimalType(38, 18)
+    if isinstance(kind, StructType):
+        return StructType([StructField(f.name, _widened(f.dataType), f.nullable) for f in kind.fields])
+    if isinstance(kind, ArrayType):
+        return ArrayType(_widened(kind.elementType), kind.containsNull)
+    if isinstance(kind, MapType):
+        return MapType(kind.keyType, _widened(kind.valueType), kind.valueContainsNull)
+    return kind
+
+
+def fallback_payload(
+    df: DataFrame, text: Column, payload_ddl: str, payload: StructType, options: dict[str, str]
+) -> DataFrame:
+    """`df` with `_payload`: the JSON `text` as the `payload` struct, for records the jsonschema
+    package validated. Integers are read as decimals and cast to BIGINT, so `1.0` lands as 1 (Spark
+    reads only `1` into a BIGINT); one beyond 64 bits lands as null (try_cast: no batch failure)."""
+    df = df.withColumn("_wide", F.from_json(text, _widened(payload), options))
+    cast = F.expr(f"try_cast(_wide AS STRUCT<{payload_ddl}>)")
+    return df.withColumn("_payload", cast).drop("_wide")
 
 
 def _of_kind(values: list[Any], kind: str) -> list[Any]:

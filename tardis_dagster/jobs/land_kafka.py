@@ -120,10 +120,10 @@ def decode(df: DataFrame, job: KafkaLandingInput) -> DataFrame:
             # Beyond flat event schemas: validated by the jsonschema package, row by row.
             options = {"mode": "PERMISSIVE"}
             error = _json_error_udf(schema_text)(F.col("value"))
-            payload = F.from_json(text, ddl, options)
-            return df.withColumn("_error", error).withColumn(
-                "payload", F.when(F.col("_error").isNull(), payload)
-            )
+            payload_type = parse_payload_schema(df.sparkSession, ddl)
+            df = json_checks.fallback_payload(df, text, ddl, payload_type, options)
+            payload = F.when(F.col("_error").isNull(), F.col("_payload"))
+            return df.withColumn("_error", error).withColumn("payload", payload).drop("_payload")
         payload_type = parse_payload_schema(df.sparkSession, ddl)
         df = json_checks.validate(df, schema, payload_type, text)
         payload = F.when(F.col("_error").isNull(), F.col("_typed"))

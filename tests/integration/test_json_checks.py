@@ -248,3 +248,27 @@ def test_values_beyond_the_columns_range_are_refused_deliberately(spark) -> None
     rows = land_kafka.decode(df, _json_job(schema)).orderBy("i").collect()
     assert rows[0]["_error"] is None and rows[0]["payload"]["n"] == 9223372036854775807
     assert "64-bit" in rows[1]["_error"] and "double" in rows[2]["_error"]
+
+
+def test_the_fallback_lands_integers_written_with_a_fraction(spark) -> None:
+    """1.0 is an integer on the jsonschema path too, and lands as 1 in its BIGINT column, nested too."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "qty": {"type": "integer"},
+            "kind": {"oneOf": [{"type": "string"}]},  # not native: the jsonschema package decides
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+        },
+    }
+    assert not json_checks.supported(schema)
+    values = [
+        b'{"qty": 1.0, "kind": "a", "lines": [{"n": 2e0}]}',
+        b'{"qty": 1.5}',
+        b'{"qty": 9223372036854775807}',
+    ]
+    df = spark.createDataFrame(list(enumerate(values)), "i int, value binary")
+    rows = land_kafka.decode(df, _json_job(schema)).orderBy("i").collect()
+    assert rows[0]["_error"] is None and rows[0]["payload"]["qty"] == 1
+    assert rows[0]["payload"]["lines"][0]["n"] == 2
+    assert "is not of type 'integer'" in rows[1]["_error"] and rows[1]["payload"] is None
+    assert rows[2]["payload"]["qty"] == 9223372036854775807
