@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -75,6 +76,20 @@ def _kafka_min_partitions(deployment: str) -> int | None:
     return 4 * (os.cpu_count() or 1) if deployment == "local" else None
 
 
+PRIVATE_DIR_MODE = 0o700
+PII_KEY_FILE_MODE = 0o600
+
+
+def ensure_home(settings: Settings) -> Path:
+    """Create the local home (`.tardis/`) readable by its owner only; an existing one loses group and
+    other access (it holds the PII key, service data and the lake)."""
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if home.stat().st_mode & 0o077:
+        home.chmod(PRIVATE_DIR_MODE)
+    return home
+
+
 @cache
 def pii_key(settings: Settings) -> str:
     """The HMAC key for PII columns: TARDIS_PII_KEY, or locally a random key kept under .tardis/.
@@ -86,12 +101,36 @@ def pii_key(settings: Settings) -> str:
         return key
     if settings.deployment != "local":
         raise RuntimeError("TARDIS_PII_KEY must be set outside local development")
-    path = settings.home / "pii.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return local_pii_key(ensure_home(settings) / "pii.key")
+
+
+def local_pii_key(path: Path) -> str:
+    """The key in `path`, created once: exclusively (O_EXCL) and owner-only (0600) from the start.
+
+    Two processes creating it at once both end up with the winner's key: the loser reads it back
+    instead of overwriting it (a second key would make earlier hashes unjoinable).
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PII_KEY_FILE_MODE)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(PII_KEY_FILE_MODE)  # made by an older version, or copied in loosely
+        return _read_key(path)
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32))
+        file.flush()
+        os.fsync(file.fileno())
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    """The key in `path`; waits briefly while a concurrent creator is still writing it."""
+    for _ in range(100):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.05)  # created (O_EXCL won) but not written yet
+    raise RuntimeError(f"{path} is empty: delete it to have a new PII key made (earlier hashes change)")
 
 
 @cache

@@ -7,8 +7,10 @@ others; each attempt comes back as a `Delivery`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import smtplib
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,18 +113,52 @@ def slack_text(alert: Alert) -> str:
     return f"*<{alert.link}|{alert.title}>*\n{body}"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine's loopback: `localhost` or a loopback IP literal.
+
+    Other names are not resolved to decide: what a name resolves to can change.
+    """
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_tls(route: EmailRoute) -> None:
+    """Refuse, before connecting, to send mail (and a login) in clear to a host beyond loopback."""
+    if not (route.ssl or route.starttls or is_loopback(route.host)):
+        raise ChannelError(
+            f"email: refusing to send to {route.host}:{route.port} without TLS; set `starttls: true` "
+            "(port 587) or `ssl: true` (port 465) in the email route. Only a loopback host "
+            "(localhost, 127.0.0.1, ::1) may be used in clear."
+        )
+
+
 def send_email(alert: Alert, route: EmailRoute, to: list[str]) -> None:
-    """Send one email to every address among the recipients."""
+    """Send one email to every address among the recipients, over TLS unless the host is loopback.
+
+    TLS verifies the server's certificate and host name (the system's trusted CAs, or SSL_CERT_FILE);
+    if STARTTLS is asked for and the server does not offer it, nothing is sent.
+    """
+    require_tls(route)
     # Long subjects stay on one line (folded ones arrive with a leading space in some clients).
     message = EmailMessage(policy=SMTP_POLICY.clone(max_line_length=998))
     message["Subject"] = alert.title
     message["From"] = route.sender
     message["To"] = ", ".join(to)
     message.set_content(alert.text())
-    smtp_class = smtplib.SMTP_SSL if route.ssl else smtplib.SMTP
-    with smtp_class(route.host, route.port, timeout=route.timeout_seconds) as smtp:
-        if route.starttls:
-            smtp.starttls()
+    # smtplib's own default context verifies nothing: a verifying one is passed explicitly.
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if route.ssl:
+        smtp = smtplib.SMTP_SSL(route.host, route.port, timeout=route.timeout_seconds, context=context)
+    else:
+        smtp = smtplib.SMTP(route.host, route.port, timeout=route.timeout_seconds)
+    with smtp:
+        if route.starttls and not route.ssl:
+            smtp.starttls(context=context)  # raises if the server offers no STARTTLS: no clear fallback
         if route.username is not None and route.password is not None:
             smtp.login(resolve(route.username), resolve(route.password))
         smtp.send_message(message)

@@ -41,14 +41,39 @@ class Sources:
     raw_columns: list[str]
 
 
-def hmac_sha256(value: Column, key: bytes) -> Column:
-    """HMAC-SHA-256 (RFC 2104) of `value`'s text as lowercase hex, in Spark SQL functions only."""
+HMAC_INNER_PAD = "__tardis_hmac_ipad"
+HMAC_OUTER_PAD = "__tardis_hmac_opad"
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA-256 (RFC 2104) for `key`."""
     block = key if len(key) <= 64 else hashlib.sha256(key).digest()
     block = block.ljust(64, b"\0")
-    inner_pad = F.lit(bytes(b ^ 0x36 for b in block))
-    outer_pad = F.lit(bytes(b ^ 0x5C for b in block))
-    inner = F.unhex(F.sha2(F.concat(inner_pad, F.encode(value.cast("string"), "UTF-8")), 256))
-    return F.when(value.isNotNull(), F.sha2(F.concat(outer_pad, inner), 256))
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def with_hmac_pads(df: DataFrame, key: bytes) -> DataFrame:
+    """`df` with the key's HMAC pads as two columns, so `hmac_sha256` can read them.
+
+    The pads travel as data (a one-row relation, broadcast), never as literals: a literal is printed
+    in every plan, and so in the Spark UI, its REST API and the event log, from which the key could
+    be recovered. A relation's rows are not printed.
+    """
+    inner, outer = hmac_pads(key)
+    pads = df.sparkSession.createDataFrame(
+        [(bytearray(inner), bytearray(outer))], f"{HMAC_INNER_PAD} BINARY, {HMAC_OUTER_PAD} BINARY"
+    )
+    return df.crossJoin(F.broadcast(pads))
+
+
+def hmac_sha256(value: Column) -> Column:
+    """HMAC-SHA-256 (RFC 2104) of `value`'s text as lowercase hex, in Spark SQL functions only.
+
+    Reads the pads from the columns `with_hmac_pads` adds.
+    """
+    text = F.encode(value.cast("string"), "UTF-8")
+    inner = F.unhex(F.sha2(F.concat(F.col(HMAC_INNER_PAD), text), 256))
+    return F.when(value.isNotNull(), F.sha2(F.concat(F.col(HMAC_OUTER_PAD), inner), 256))
 
 
 def snake_case(name: str) -> str:
@@ -117,6 +142,8 @@ def typed(
 ) -> tuple[DataFrame, DataFrame]:
     """(rows with every column cast to its type and PII hashed, rejected rows with column and reason)."""
     casts, errors = [], []
+    if any(c.pii for c in job.columns):
+        df = with_hmac_pads(df, pii_key)
     ordered_by = job.load.version_by if job.load.type == "scd2" else None
     for sourced in sources.columns:
         column, raw = sourced.column, sourced.source
@@ -134,19 +161,14 @@ def typed(
                 F.expr(leaf_count(_sql(raw), source_type))
                 != F.expr(leaf_count(f"try_cast({_sql(raw)} AS {column.type})", cast_type))
             )
-        errors.append(
-            F.when(
-                failed,
-                F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column.type}")),
-            )
-        )
+        errors.append(F.when(failed, cast_error(name, column, text)))
         if column.required:
             errors.append(F.when(source.isNull(), F.lit(f"{name}: required but missing")))
         elif name == ordered_by:
             # History is ordered by this column: a version without it has no place in it.
             errors.append(F.when(source.isNull(), F.lit(f"{name}: missing; scd2 orders versions by it")))
         if column.pii:
-            value = hmac_sha256(value, pii_key)
+            value = hmac_sha256(value)
         casts.append(value.alias(name))
     reason = F.concat_ws("; ", *errors)
     staged = df.select(
@@ -160,6 +182,13 @@ def typed(
         F.col(SOURCE_ID), F.col("_reason").alias("reason"), F.col("_raw_record").alias("record")
     )
     return good.withColumn(LOADED_AT, F.current_timestamp()), bad.withColumn(LOADED_AT, F.current_timestamp())
+
+
+def cast_error(name: str, column: ContractColumn, text: Column) -> Column:
+    """The reject reason of a value that does not cast; a PII column's value is never quoted."""
+    if column.pii:
+        return F.lit(f"{name}: value is not a {column.type} (PII, value withheld)")
+    return F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column.type}"))
 
 
 def _sql(path: str) -> str:

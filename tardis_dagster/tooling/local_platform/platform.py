@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tardis_dagster.core.settings import ensure_home, get_settings
 from tardis_dagster.tooling.local_platform.kafka import KafkaService
 from tardis_dagster.tooling.local_platform.service import LocalService
 from tardis_dagster.tooling.local_platform.spark_connect import SparkConnectService
@@ -52,6 +53,7 @@ def _wait_healthy(svc: LocalService, gone: Callable[[], bool]) -> None:
 
 def up(progress: Callable[[str], None] = lambda _msg: None) -> list[ServiceStatus]:
     """Start every service that is not already running and healthy; wait until each answers."""
+    ensure_home(get_settings())  # private before any service writes its data into it
     result = []
     for svc in services():
         pid = svc.process.pid()

@@ -10,6 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tardis_dagster.core.jobs_io import PII_KEY_ENV
+
+# Secrets a service never needs: kept out of its environment (and so out of any page that shows it).
+WITHHELD_ENV = (PII_KEY_ENV,)
+
 
 @dataclass(frozen=True)
 class ManagedProcess:
@@ -44,7 +49,7 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.state_dir,
-                env={**os.environ, **(env or {}), "TARDIS_SERVICE_DIR": str(self.state_dir)},
+                env={**service_environment(env), "TARDIS_SERVICE_DIR": str(self.state_dir)},
                 start_new_session=True,  # its own process group, so `down` stops the whole tree
             )
         self.pid_file.write_text(str(proc.pid))
@@ -76,6 +81,14 @@ class ManagedProcess:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log written)"
+
+
+def service_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment plus `extra`, without the secrets in `WITHHELD_ENV`."""
+    env = {**os.environ, **(extra or {})}
+    for name in WITHHELD_ENV:
+        env.pop(name, None)
+    return env
 
 
 def _alive(pid: int) -> bool:

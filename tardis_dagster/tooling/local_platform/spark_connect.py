@@ -18,14 +18,31 @@ def pyspark_home() -> Path:
     return Path(pyspark.__file__).resolve().parent
 
 
+LOOPBACK = "127.0.0.1"
+
+# Binary literals of 16 bytes or more (how Spark prints them: 0x<hex>) are redacted in plan strings and
+# SQL descriptions. Defence in depth: the PII hash takes its key as data, never as a literal.
+BINARY_LITERAL_REDACTION = "0x[0-9A-Fa-f]{32,}"
+
+
 def server_confs(
-    warehouse: Path, metastore: Path, extra_jars: list[Path], port: int, ui_port: int = 4040
+    warehouse: Path,
+    metastore: Path,
+    extra_jars: list[Path],
+    port: int,
+    ui_port: int = 4040,
+    event_log_dir: Path | None = None,
 ) -> dict[str, str]:
     """Spark configuration of the local server; production (EMR + Glue) differs only in these values."""
-    return {
-        # Loopback only: by default Spark Connect listens on every interface.
-        "spark.connect.grpc.binding.address": "127.0.0.1",
+    confs = {
+        # Loopback only: by default Spark Connect listens on every interface, and the driver's RPC and
+        # block manager on the machine's external address. (The UI follows SPARK_LOCAL_IP, see
+        # `SparkConnectService.environment`.)
+        "spark.connect.grpc.binding.address": LOOPBACK,
         "spark.connect.grpc.binding.port": str(port),
+        "spark.driver.host": LOOPBACK,
+        "spark.driver.bindAddress": LOOPBACK,
+        "spark.sql.redaction.string.regex": BINARY_LITERAL_REDACTION,
         "spark.jars": ",".join(str(j) for j in extra_jars),
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         # Iceberg as the session catalog, so dbt-spark and Spark jobs see the same tables.
@@ -62,6 +79,14 @@ def server_confs(
         "spark.sql.shuffle.partitions": "8",
         "spark.connect.session.manager.defaultSessionTimeout": "60m",
     }
+    if event_log_dir is not None:
+        # Uncompressed, so the log can be read (and checked for secrets) with plain tools.
+        confs |= {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": event_log_dir.as_uri(),
+            "spark.eventLog.compress": "false",
+        }
+    return confs
 
 
 class SparkConnectService(LocalService):
@@ -79,15 +104,26 @@ class SparkConnectService(LocalService):
         self.driver_memory = settings.spark_driver_memory
         super().__init__(settings.home / "spark")
 
+    @property
+    def event_log_dir(self) -> Path:
+        """Where the server writes its Spark event log (one file per application)."""
+        return self.state_dir / "events"
+
     def prepare(self) -> None:
         """Resolve the connector jars and create the warehouse and metastore folders."""
         self.warehouse.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "metastore").mkdir(parents=True, exist_ok=True)
+        self.event_log_dir.mkdir(parents=True, exist_ok=True)
         self._jars = jars.extra_jars("spark", pyspark_home() / "jars")
 
     def command(self) -> list[str]:
         confs = server_confs(
-            self.warehouse, self.state_dir / "metastore", self._jars, self.port, self.ui_port
+            self.warehouse,
+            self.state_dir / "metastore",
+            self._jars,
+            self.port,
+            self.ui_port,
+            self.event_log_dir,
         )
         cmd = [
             str(pyspark_home() / "bin" / "spark-submit"),
@@ -103,7 +139,13 @@ class SparkConnectService(LocalService):
         return cmd
 
     def environment(self) -> dict[str, str]:
-        return {"SPARK_HOME": str(pyspark_home()), "PYSPARK_PYTHON": sys.executable}
+        # SPARK_LOCAL_IP: the UI's Jetty binds to it (0.0.0.0 without it), and so does anything else
+        # that picks "the local address" itself.
+        return {
+            "SPARK_HOME": str(pyspark_home()),
+            "PYSPARK_PYTHON": sys.executable,
+            "SPARK_LOCAL_IP": LOOPBACK,
+        }
 
     def healthy(self) -> bool:
         """A real `select 1` and a catalog call through Spark Connect (the metastore is ready too)."""
