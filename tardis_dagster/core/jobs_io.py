@@ -195,12 +195,24 @@ class RuleSQL:
 
 @dataclass(frozen=True)
 class QualityChecksInput:
-    """What `quality_checks` needs: the published table, its PII columns (masked) and the rules."""
+    """What `quality_checks` needs: the published table, its PII columns (masked) and the rules.
+
+    `read_tables` names every table the rules may read (this one and the products their SQL refers
+    to), each with its PII columns: the job refuses SQL reading anything else, and masks every output
+    column whose lineage reaches one of those columns.
+    """
 
     table: str
     asset_key: str
     rules: list[RuleSQL]
     pii_columns: list[str] = field(default_factory=list)
+    read_tables: dict[str, list[str]] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, list[str]]:
+        """`read_tables` with the checked table always among them (with its PII columns)."""
+        tables = dict(self.read_tables)
+        tables[self.table] = sorted({*tables.get(self.table, []), *self.pii_columns})
+        return tables
 
 
 # --- results ----------------------------------------------------------------------------------------

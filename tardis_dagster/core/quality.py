@@ -23,6 +23,7 @@ from collections.abc import Callable
 from tardis_dagster.core import naming
 from tardis_dagster.core.jobs_io import CheckSeverity, Measure, RuleSQL
 from tardis_dagster.core.specs import DataProduct, QualityRule
+from tardis_dagster.core.sql import lineage, template
 
 SAMPLE_ROWS = 10
 KEY_ROWS_COLUMN = "_rows_with_key"  # not a valid spec identifier, so it cannot clash with a column
@@ -208,6 +209,60 @@ def count_query_sample_sql(rendered: str) -> str | None:
         return None
     # The newline keeps a trailing `--` comment from swallowing the closing parenthesis.
     return f"SELECT * FROM (SELECT * FROM {match.group('rest')}\n) AS failing LIMIT {SAMPLE_ROWS}"
+
+
+def pii_columns(product: DataProduct, lookup: Callable[[str], DataProduct | None]) -> list[str]:
+    """The columns of `product`'s published table that carry PII, by lineage, not only by flag.
+
+    Its `pii: true` columns, and for a SQL product every column its SQL derives from a PII column of
+    the products it reads (followed through their SQL in turn). `lookup(name)` finds a product; when
+    the lineage cannot be followed (an unknown product, SQL the parser cannot follow), every column
+    counts as PII.
+    """
+    return sorted(_pii_columns(product, lookup, frozenset()))
+
+
+def _pii_columns(
+    product: DataProduct, lookup: Callable[[str], DataProduct | None], seen: frozenset[str]
+) -> set[str]:
+    flagged = {c.name for c in product.schema_ if c.pii}
+    sql = product.sql_text if product.source.kind == "sql" else None
+    if sql is None:
+        return flagged
+    everything = flagged | {c.name for c in product.schema_}
+    if product.name in seen:
+        return everything  # a cycle (refused at validation): unsure
+    found = template.scan(sql, product_sql=True)
+    columns: dict[str, list[str]] = {}
+    pii: dict[str, list[str]] = {}
+    for placeholder, name in found.rendered.products.items():
+        upstream = lookup(name)
+        if upstream is None:
+            return everything
+        columns[placeholder] = [c.name for c in upstream.schema_]
+        pii[placeholder] = sorted(_pii_columns(upstream, lookup, seen | {product.name}))
+    columns[template.THIS_PLACEHOLDER] = [c.name for c in product.schema_]
+    pii[template.THIS_PLACEHOLDER] = sorted(flagged)
+    derived: set[str] = set()
+    for variant in found.rendered.variants:
+        names = lineage.pii_output_names(variant, columns, pii)
+        if names is None:
+            return everything
+        derived |= names
+    return flagged | {c.name for c in product.schema_ if c.name.lower() in derived}
+
+
+def read_tables(product: DataProduct, lookup: Callable[[str], DataProduct | None]) -> dict[str, list[str]]:
+    """The tables `product`'s quality rules may read (its own and those their SQL names), with PII columns."""
+    tables = {published_table(product): pii_columns(product, lookup)}
+    for rule in product.quality:
+        if rule.sql is None:
+            continue
+        for ref in template.scan(rule.sql, product_sql=False).refs:
+            other = lookup(ref.name)
+            if other is not None:
+                tables[published_table(other)] = pii_columns(other, lookup)
+    return tables
 
 
 def describe_rule(rule: QualityRule) -> str:

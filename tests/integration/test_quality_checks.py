@@ -201,3 +201,144 @@ def test_clean_data_passes_and_the_run_succeeds(catalog) -> None:
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == 7 and all(e.passed for e in evaluations)
+
+
+# --- Hostile SQL and PII by lineage (issue 18) -------------------------------------------------------
+
+CLEAR_EMAILS = ["alice@example.com", "bob@example.com"]
+HASHED = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # a stand-in HMAC
+PII_QUALITY = """\
+  - sql: >-
+      select email as contact, lower(email) as lowered, concat('<', hashed, '>') as wrapped, qty
+      from {{ this }} where qty > 100
+    name: bulk_contacts
+  - sql: >-
+      select a.order_id, b.email as other from {{ this }} a join {{ this }} b
+      on a.order_id <> b.order_id where a.qty > 100
+    name: bulk_pairs
+  - sql: "select max(length(email)) from {{ this }}"
+    name: longest_email
+  - sql: "select count(*) from {{ this }} where cast(email as int) > 0"
+    name: numeric_emails
+"""
+
+
+def test_a_check_selecting_pii_under_another_name_leaks_nothing_into_metadata_or_alerts(
+    tmp_path: Path, spark
+) -> None:
+    from tardis_dagster.defs.alerts.message import make_alert
+    from tardis_dagster.defs.alerts.sensors import describe_evaluation
+
+    name = f"quality_test_pii_{uuid.uuid4().hex[:8]}"
+    schema = SCHEMA + "{name: hashed, type: string, pii: true}\n"
+    text = product_yaml(
+        name,
+        description="Orders with clear emails, for the PII lineage test.",
+        owner="quality/contracts/#contracts",
+        source="files: {uri: ./drops/, format: csv}",
+        schema=schema,
+        quality=PII_QUALITY,
+    )
+    (tmp_path / f"{name}.yaml").write_text(text)
+    catalog = load_catalog([tmp_path])
+    assert not catalog.problems, [str(p) for p in catalog.problems]
+    product = catalog.by_name(name)
+    table = published_table(product)
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS std")
+    spark.sql(f"CREATE TABLE {table} ({COLUMNS}, hashed string) USING iceberg")
+    rows = [
+        f"('o{i}', '{email}', 'paid', 500, 5.00, current_timestamp(), '{HASHED}')"
+        for i, email in enumerate(CLEAR_EMAILS)
+    ]
+    spark.sql(f"INSERT INTO {table} VALUES {', '.join(rows)}")
+    try:
+        result = _run_checks(catalog, dg.AssetSelection.checks_for_assets(published_key(product)))
+    finally:
+        spark.sql(f"DROP TABLE IF EXISTS {table} PURGE")
+    found = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(found) == {"bulk_contacts", "bulk_pairs", "longest_email", "numeric_emails"}
+    assert not any(e.passed for e in found.values())
+
+    contacts = _value(found["bulk_contacts"], "sample").splitlines()
+    assert contacts[0] == "| contact | lowered | wrapped | qty |"
+    assert contacts[2:] == ["| *** | *** | *** | 500 |"] * 2  # qty derives from no PII: shown
+    assert _value(found["bulk_pairs"], "sample").splitlines()[2] in ("| o0 | *** |", "| o1 | *** |")
+    assert _value(found["longest_email"], "value") == "*** (derived from a PII column)"
+    assert "failing_rows" not in found["longest_email"].metadata  # the count would be the length
+    assert "CAST" in _value(found["numeric_emails"], "error")  # Spark's error, its quoted value scrubbed
+
+    for evaluation in found.values():
+        alert = make_alert(
+            "failure",
+            "incident",
+            "check",
+            product,
+            published_key(product).path,
+            "http://dagster/assets",
+            check=evaluation.check_name,
+            value=describe_evaluation(evaluation),
+        )
+        shown = [alert.text(), str(alert.as_json()), *(str(v.value) for v in evaluation.metadata.values())]
+        for text in shown:
+            assert not any(email in text for email in CLEAR_EMAILS), text
+            assert "@example.com" not in text and HASHED not in text, text
+
+
+def _row_set(spark, table: str) -> list[tuple]:
+    return sorted(tuple(r) for r in spark.sql(f"SELECT * FROM {table}").collect())
+
+
+def test_the_quality_job_refuses_sql_that_would_change_a_table(spark) -> None:
+    # The validator refuses such SQL (tests/specs/test_sql_guard.py); here the job gets it anyway,
+    # as if from a tampered or older input, and must neither run it nor pass.
+    from tardis_dagster.core.jobs_io import QualityChecksInput, RuleSQL
+    from tardis_dagster.jobs.quality_checks import run_checks
+
+    table = f"std.quality_test_dml_{uuid.uuid4().hex[:8]}"
+    other = f"{table}_other"
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS std")
+    for name in (table, other):
+        spark.sql(f"CREATE TABLE {name} (order_id string, email string) USING iceberg")
+        spark.sql(f"INSERT INTO {name} VALUES ('o1', 'a@example.com'), ('o2', 'b@example.com')")
+    hostile = {
+        "cte_delete": f"with x as (select 1) delete from {table} where order_id = 'o1'",
+        "delete": f"delete from {table}",
+        "insert": f"insert into {table} select * from {table}",
+        "merge": f"merge into {table} t using {table} s on t.order_id = s.order_id when matched then delete",
+        "update": f"update {table} set email = null",
+        "truncate": f"truncate table {table}",
+        "drop": f"drop table {other}",
+        "two_statements": f"select count(*) from {table}; delete from {table}",
+        "raw": "select count(*) from raw.anything",
+        "not_allowed_table": f"select count(*) from {other}",
+    }
+    rules = [
+        RuleSQL(name, "sql", "ERROR", "query", sql, None, "hostile") for name, sql in hostile.items()
+    ] + [
+        # A failing rows rule whose sample query is the hostile part.
+        RuleSQL(
+            "sample_delete",
+            "not_null",
+            "ERROR",
+            "rows",
+            f"select count(*) as failing_rows from {table}",
+            f"delete from {table}",
+            "x",
+        )
+    ]
+    job = QualityChecksInput(table=table, asset_key="std/x", rules=rules, pii_columns=["email"])
+    before, before_other = _row_set(spark, table), _row_set(spark, other)
+    try:
+        results = {r.name: r for r in run_checks(spark, job)}
+        after, after_other = _row_set(spark, table), _row_set(spark, other)
+    finally:
+        for name in (table, other):
+            spark.sql(f"DROP TABLE IF EXISTS {name} PURGE")
+    assert (after, after_other) == (before, before_other)
+    for name in hostile:
+        assert not results[name].passed, name
+        assert results[name].metadata["error"].value.startswith("refused, not run:"), name
+    assert "DELETE is not allowed" in results["cte_delete"].metadata["error"].value
+    # The count runs (and fails: 2 rows); its hostile sample is refused, not run.
+    assert not results["sample_delete"].passed
+    assert "refused, not run" in results["sample_delete"].metadata["sample"].value

@@ -14,7 +14,7 @@ import dagster as dg
 
 from tardis_dagster.core import naming
 from tardis_dagster.core.jobs_io import QualityChecksInput
-from tardis_dagster.core.quality import compile_rules, describe_rule, published_table
+from tardis_dagster.core.quality import compile_rules, describe_rule, published_table, read_tables
 from tardis_dagster.core.specs import DataProduct, QualityRule, SpecCatalog
 from tardis_dagster.lib.attributes import published_key
 from tardis_dagster.lib.execution import by_tribe
@@ -40,7 +40,8 @@ def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
 def quality_input(
     product: DataProduct, catalog: SpecCatalog, names: Collection[str] | None = None
 ) -> QualityChecksInput:
-    """What the `quality_checks` Spark job needs: the table, its PII columns and the compiled rules.
+    """What the `quality_checks` Spark job needs: the table, the tables its rules may read with their
+    PII columns (by lineage), and the compiled rules.
 
     `names` limits the rules to those check names (a subset selection).
     """
@@ -51,12 +52,21 @@ def quality_input(
         except KeyError:  # validated specs name known products; otherwise the SQL fails, as a check
             return naming.std_table(name)
 
+    def lookup(name: str) -> DataProduct | None:
+        try:
+            return catalog.by_name(name)
+        except KeyError:
+            return None
+
     rules = [r for r in compile_rules(product, resolve) if names is None or r.name in names]
+    tables = read_tables(product, lookup)
     return QualityChecksInput(
         table=published_table(product),
         asset_key=published_key(product).to_escaped_user_string(),
-        pii_columns=[c.name for c in product.schema_ if c.pii],
+        # The flagged columns and, for a SQL product, those its SQL derives from upstream PII.
+        pii_columns=tables[published_table(product)],
         rules=rules,
+        read_tables=tables,
     )
 
 
