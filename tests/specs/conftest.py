@@ -16,7 +16,9 @@ def spec_tree(tmp_path: Path) -> Callable[..., Path]:
     def write(files: dict[str, str], *, model: str | None = MODEL) -> Path:
         root = tmp_path / "product_specs"
         (root / "schemas").mkdir(parents=True, exist_ok=True)
-        (root / "schemas" / "order.json").write_text('{"type": "object"}\n', encoding="utf-8")
+        (root / "schemas" / "order.json").write_text(
+            '{"type": "object", "properties": {"order_id": {"type": "string"}}}\n', encoding="utf-8"
+        )
         if model is not None:
             (root / "_model.yaml").write_text(model, encoding="utf-8")
         for name, text in files.items():
