@@ -48,6 +48,7 @@ schema:
 """
 FACTS_LINE = 9  # content starts at column 5
 
+RAW = "raw tables are read only by the platform's own jobs"
 # (SQL, the text the problem points at or None when accepted, the message)
 QUALITY_CASES = [
     ("select count(*) from {{ this }} where total < 0", None, None),
@@ -114,11 +115,30 @@ QUALITY_CASES = [
         "function reflect() is not allowed (it calls Java code)",
     ),
     ("select * from read_files('/etc/passwd')", "read_files", "table function read_files() is not allowed"),
+    ("select * from parquet.`/tmp/x`", "parquet", "table 'parquet./tmp/x' reads files directly"),
+    ("select * from json.`s3://bucket/x`", "json", "table 'json.s3://bucket/x' reads files directly"),
     (
-        "select * from parquet.`/tmp/x`",
-        "parquet",
-        "table 'parquet./tmp/x' is not a product this SQL may read",
+        "select 1 where exists (select 1 from raw.orders)",
+        "raw",
+        "table 'raw.orders' is not allowed: raw tables are read only by the platform's own jobs",
     ),
+    (
+        "with x as (select * from raw.orders) select count(*) from {{ this }}",
+        "raw",
+        "table 'raw.orders' is not allowed: raw tables are read only by the platform's own jobs",
+    ),
+    (
+        "select count(*) from spark_catalog.raw.orders",
+        "spark_catalog",
+        "table 'spark_catalog.raw.orders' is not allowed: " + RAW,
+    ),
+    (
+        "select * from (with x as (select 1) select * from x) a, x",
+        "$x",
+        "table 'x' is not a product this SQL may read",
+    ),
+    ("select /*+ broadcast(t) */ count(*) from {{ this }} t", None, None),
+    ("select transform(array(1), x -> x + 1), filter(array(1), x -> x > 0)", None, None),
     (
         "select count(*) from raw.orders where email is not null",
         "raw",
@@ -189,7 +209,8 @@ def _expected(sql: str, token: str | None, message: str | None, file: str, line:
     if token is None:
         return []
     # The last occurrence for tokens that also appear earlier (the second statement, a closing paren).
-    last = token in ("drop", "(")
+    last = token in ("drop", "(") or token.startswith("$")
+    token = token.removeprefix("$")
     offset = sql.lower().rindex(token.lower()) if last else sql.lower().index(token.lower())
     before = sql[:offset]
     return [

@@ -61,6 +61,10 @@ _FORBIDDEN_FUNCTIONS = frozenset({"reflect", "java_method", "try_reflect"})
 _GENERATORS = frozenset(
     {"range", "explode", "explode_outer", "inline", "inline_outer", "posexplode", "posexplode_outer", "stack"}
 )
+# Spark reads `<format>.`<path>`` straight from files, bypassing the catalog.
+_FILE_FORMATS = frozenset(
+    {"parquet", "json", "csv", "orc", "text", "avro", "binaryfile", "delta", "iceberg", "hive", "jdbc", "xml"}
+)
 _KEYWORD = {
     exp.Delete: "DELETE",
     exp.Insert: "INSERT",
@@ -164,6 +168,9 @@ def allowed_tables(allowed: Collection[str]) -> Callable[[exp.Table, str], SqlIs
         if layer == "raw":
             message = f"table '{name}' is not allowed: raw tables are read only by the platform's own jobs"
             fix = f"read the published product instead: {{{{ product('{table.name}') }}}}"
+        elif layer in _FILE_FORMATS:
+            message = f"table '{name}' reads files directly"
+            fix = "read products through {{ product('name') }}, not files"
         elif layer in ("std", "mart"):
             message = f"table '{name}' is read directly, not as a product"
             fix = f"write {{{{ product('{table.name}') }}}} (it resolves to the published table)"
@@ -188,7 +195,11 @@ def source_tables(query: exp.Expression) -> list[exp.Table]:
         scopes = []
     if not scopes:  # the scope builder gave up: judge every table node, CTE names excepted
         ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
-        return [t for t in query.find_all(exp.Table) if t.db or t.name.lower() not in ctes]
+        return [
+            t
+            for t in query.find_all(exp.Table)
+            if (t.db or t.name.lower() not in ctes) and t.find_ancestor(exp.Hint) is None
+        ]
     tables: list[exp.Table] = []
     seen: set[int] = set()
     for scope in scopes:
@@ -198,6 +209,8 @@ def source_tables(query: exp.Expression) -> list[exp.Table]:
                 tables.append(table)
     # Tables the scopes do not list (e.g. table functions in FROM) are judged too.
     for table in query.find_all(exp.Table):
+        if table.find_ancestor(exp.Hint) is not None:
+            continue  # `/*+ broadcast(t) */` names an alias, it reads nothing
         if id(table) not in seen and (isinstance(table.this, exp.Func) or not _is_cte_ref(table)):
             seen.add(id(table))
             tables.append(table)
