@@ -157,6 +157,13 @@ QUALITY_CASES = [
         "SQL cannot be parsed: Required keyword: 'this' missing for Paren (near '(')",
     ),
     ("select {{ env_var('HOME') }}", "{{", "unsupported template {{ env_var('HOME') }}"),
+    (
+        "select count(*) from {{ this }} where email = 'x",
+        "'x",
+        "SQL cannot be read: a quote (') is not closed",
+    ),
+    ("select count(*) from {{ this }} /* note", "/*", "SQL cannot be read: a /* comment is not closed"),
+    ("select " + "(" * 3000 + "1" + ")" * 3000, "select", "SQL is nested too deeply to read"),
     ("select 1 {% if true %}", "{%", "unsupported template {% if true %}"),
 ]
 PRODUCT_CASES = [

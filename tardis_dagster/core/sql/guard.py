@@ -103,10 +103,13 @@ def parse_query(sql: str) -> Parsed:
         statements = _parse(sql)
     except ParseError as error:
         return Parsed(None, [_parse_issue(sql, error)])
-    except TokenError as error:
-        return Parsed(None, [SqlIssue(0, f"SQL cannot be read: {error}", "check quotes and comments")])
+    except TokenError:
+        offset, what = _unclosed(sql)
+        return Parsed(None, [SqlIssue(offset, f"SQL cannot be read: {what}", "close it")])
     except SqlglotError as error:  # any other refusal of the parser is a problem, not a traceback
-        return Parsed(None, [SqlIssue(0, f"SQL cannot be read: {error}", QUERY_FIX)])
+        return Parsed(None, [SqlIssue(0, f"SQL cannot be read: {str(error).splitlines()[0]}", QUERY_FIX)])
+    except RecursionError:
+        return Parsed(None, [SqlIssue(0, "SQL is nested too deeply to read", "write it with fewer levels")])
     found = [s for s in statements if s is not None]
     if not found:
         return Parsed(None, [SqlIssue(0, "SQL is empty", QUERY_FIX)])
@@ -114,7 +117,10 @@ def parse_query(sql: str) -> Parsed:
         second = _after_first_semicolon(sql)
         return Parsed(None, [SqlIssue(second, "SQL holds more than one statement", "keep one query")])
     (statement,) = found
-    issues = _forbidden(statement, sql)
+    try:
+        issues = _forbidden(statement, sql)
+    except RecursionError:
+        return Parsed(None, [SqlIssue(0, "SQL is nested too deeply to read", "write it with fewer levels")])
     if not isinstance(statement, exp.Query):
         if not issues:
             issues = [
@@ -136,8 +142,17 @@ def read_only_issues(sql: str, table_issue: Callable[[exp.Table, str], SqlIssue 
     parsed = parse_query(sql)
     if parsed.query is None:
         return parsed.issues
+    try:
+        return _table_issues(parsed.query, sql, table_issue)
+    except RecursionError:
+        return [SqlIssue(0, "SQL is nested too deeply to read", "write it with fewer levels")]
+
+
+def _table_issues(
+    query: exp.Query, sql: str, table_issue: Callable[[exp.Table, str], SqlIssue | None]
+) -> list[SqlIssue]:
     issues = []
-    for table in source_tables(parsed.query):
+    for table in source_tables(query):
         function = table.this if isinstance(table.this, exp.Func) else None
         if function is not None:
             name = _function_name(function)
@@ -293,6 +308,32 @@ def _keyword_offset(node: exp.Expression, sql: str) -> int:
             if words and words[0] == keyword and token.token_type.name not in ("STRING", "IDENTIFIER"):
                 return token.start
     return _first_offset(node, sql)
+
+
+def _unclosed(sql: str) -> tuple[int, str]:
+    """Where a quote, backtick or block comment opens that never closes (what the tokenizer hit)."""
+    index, size = 0, len(sql)
+    while index < size:
+        char, pair = sql[index], sql[index : index + 2]
+        if pair == "--":
+            newline = sql.find("\n", index)
+            index = size if newline < 0 else newline + 1
+        elif pair == "/*":
+            close = sql.find("*/", index + 2)
+            if close < 0:
+                return index, "a /* comment is not closed"
+            index = close + 2
+        elif char in "'\"`":
+            end = index + 1
+            while end < size and sql[end] != char:
+                end += 2 if sql[end] == "\\" and char != "`" else 1
+            if end >= size:
+                name = "backtick" if char == "`" else "quote"
+                return index, f"a {name} ({char}) is not closed"
+            index = end + 1
+        else:
+            index += 1
+    return 0, "the text cannot be split into SQL tokens"
 
 
 def _after_first_semicolon(sql: str) -> int:

@@ -45,6 +45,15 @@ def pii_output_names(
 def _analyse(
     sql: str, columns: Mapping[str, Sequence[str]], pii: Mapping[str, Sequence[str]]
 ) -> list[tuple[str, bool]] | None:
+    try:
+        return _follow(sql, columns, pii)
+    except (SqlglotError, RecursionError):
+        return None  # unsure: the caller masks everything
+
+
+def _follow(
+    sql: str, columns: Mapping[str, Sequence[str]], pii: Mapping[str, Sequence[str]]
+) -> list[tuple[str, bool]] | None:
     parsed = parse_query(sql)
     if parsed.query is None:
         return None
