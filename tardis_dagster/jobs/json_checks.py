@@ -1,12 +1,13 @@
 """JSON Schema validation as Spark column expressions, so valid records never leave the JVM.
 
 Covers the keywords of flat event schemas (the common case for Kafka topics): a top-level
-`"type": "object"` with `properties`, `required`, `additionalProperties: false`, and on scalar
-properties one `type` (or one and null), `enum`, `const`, `minimum`/`maximum` (and exclusive
-forms), `minLength`/`maxLength`, `pattern` and the formats `date-time`, `date` and `email`, each
-keyword applying only to values of its own type, as the specification says. For anything else
-(several types, `oneOf`, nested constraints, `$ref`...) `supported` is false and the caller
-validates with the `jsonschema` package (`core.formats.jsonschema.validate`) in a Python UDF.
+`"type": "object"` with `properties`, `required`, `additionalProperties: false`, and on properties
+of scalar types (one, several, or none given) `type`, `enum`, `const` (scalar values),
+`minimum`/`maximum` (and exclusive forms), `minLength`/`maxLength`, `pattern` and the formats
+`date-time`, `date` and `email`, each keyword applying only to values of its own type, as the
+specification says. For anything else (`oneOf`, objects and arrays, `$ref`...) `supported` is false
+and the caller validates with the `jsonschema` package (`core.formats.jsonschema.validate`) in a
+Python UDF.
 
 How types are checked: `from_json` parses the record into the schema's Spark types, strictly
 (`allowNonNumericNumbers` off, so "NaN" is no number), with integer properties read as DOUBLE
@@ -14,7 +15,8 @@ How types are checked: `from_json` parses the record into the schema's Spark typ
 pattern and cast). Spark reads any JSON value into a STRING field as its text, so a string property
 whose text could be another kind of value (a number, true/false, an object, an array) is parsed once
 more into a type that takes only that kind: if that parse succeeds, the value was not a string.
-These probes run only for records where such a text occurs.
+These probes run only for records where such a text occurs, or where a property without one type
+is present (its value is read as text, and the probes tell its kind).
 """
 
 from __future__ import annotations
@@ -91,8 +93,14 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _kind(node: dict[str, Any]) -> str:
-    """The one non-null type of a supported property."""
-    return next(iter(_types(node) - {"null"}))
+    """The one non-null type of a property, or "any" (no type, or several): then it is read as text
+    and the kind of each value found by the probes."""
+    kinds = _types(node) - {"null"}
+    return next(iter(kinds)) if len(kinds) == 1 else "any"
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
 
 
 def supported(schema: dict[str, Any]) -> bool:
@@ -107,8 +115,11 @@ def supported(schema: dict[str, Any]) -> bool:
         if not isinstance(node, dict) or set(node) - _SCALAR:
             return False
         kinds = _types(node)
-        # One type besides null: several (string or integer) are parsed as text, which takes any value.
-        if len(kinds - {"null"}) != 1 or kinds - _SCALAR_TYPES - {"null"}:
+        if kinds - _SCALAR_TYPES - {"null"} or ("type" in node and not kinds):
+            return False
+        values = [*node.get("enum", []), *([node["const"]] if "const" in node else [])]
+        # A value of any kind is compared by kind; objects and arrays in enum/const are left to the package.
+        if _kind(node) == "any" and not all(_scalar(v) for v in values):
             return False
         if "format" in node and node["format"] not in _FORMATS:
             return False
@@ -148,6 +159,17 @@ def _parse_type(schema: dict[str, Any], payload: StructType) -> StructType:
     return StructType([*[parsed(f) for f in payload.fields], StructField(CORRUPT, StringType())])
 
 
+def _any_of(conditions: list[Column]) -> Column:
+    """OR of `conditions` as a balanced tree: a chain of hundreds would nest deeper than Spark
+    Connect's protobuf messages may (a schema with many properties)."""
+    if not conditions:
+        return F.lit(False)
+    if len(conditions) == 1:
+        return conditions[0]
+    middle = len(conditions) // 2
+    return _any_of(conditions[:middle]) | _any_of(conditions[middle:])
+
+
 def _probe_ddl(names: list[str], kind: str) -> str:
     return ", ".join(f"{quote(name)} {kind}" for name in names)
 
@@ -176,21 +198,22 @@ def validate(
     df = df.withColumn("_parsed", F.from_json(F.col("_text"), _parse_type(schema, payload), options))
     parsed, keys = F.col("_parsed"), F.col("_keys")
     strings = [n for n in properties if kinds[n] == "string" and n not in temporal]
+    anything = [n for n in properties if kinds[n] == "any"]
     integers = [n for n in properties if kinds[n] == "integer"]
     probes: list[str] = []
     for kind, (spark_type, looks_like) in _PROBES.items():
-        if strings:
+        if strings or anything:
             column = f"_probe_{kind}"
-            suspicious = F.lit(False)
-            for name in strings:
-                suspicious = suspicious | F.coalesce(looks_like(parsed[name]), F.lit(False))
-            parse = F.from_json(F.col("_text"), _probe_ddl(strings, spark_type), parse_options)
-            df = df.withColumn(column, F.when(suspicious, parse))
+            # Probed when a string property's text could be another kind, or a property of any kind is there.
+            needed = _any_of(
+                [F.coalesce(looks_like(parsed[name]), F.lit(False)) for name in strings]
+                + [F.array_contains(keys, F.lit(name)) for name in anything]
+            )
+            parse = F.from_json(F.col("_text"), _probe_ddl(strings + anything, spark_type), parse_options)
+            df = df.withColumn(column, F.when(needed, parse))
             probes.append(column)
     if integers:
-        big = F.lit(False)
-        for name in integers:
-            big = big | F.coalesce(F.abs(parsed[name]) >= _EXACT_DOUBLE, F.lit(False))
+        big = _any_of([F.coalesce(F.abs(parsed[name]) >= _EXACT_DOUBLE, F.lit(False)) for name in integers])
         parse = F.from_json(F.col("_text"), _probe_ddl(integers, _BIG_INTEGER), parse_options)
         df = df.withColumn("_probe_integer", F.when(big, parse))
         probes.append("_probe_integer")
@@ -206,7 +229,7 @@ def validate(
         return parsed[name]
 
     df = df.withColumn("_typed", F.struct(*[typed(f).alias(f.name) for f in payload.fields]))
-    checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings))
+    checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings or anything))
     df = with_violations(df, checks, error)
     return df.drop("_text", "_keys", "_parsed", *probes)
 
@@ -243,6 +266,14 @@ def _of_kind(values: list[Any], kind: str) -> list[Any]:
         return [v for v in values if isinstance(v, bool)]
     numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     return [v for v in numbers if float(v).is_integer()] if kind == "integer" else numbers
+
+
+_BOUNDS = (
+    ("minimum", lambda f, v: f < v),
+    ("maximum", lambda f, v: f > v),
+    ("exclusiveMinimum", lambda f, v: f <= v),
+    ("exclusiveMaximum", lambda f, v: f >= v),
+)
 
 
 def _literal(value: Any) -> Column:
@@ -282,6 +313,9 @@ def _checks(
         # Present but null: a JSON null (a value of the wrong type already made the record corrupt).
         is_null = F.array_contains(keys, F.lit(name)) & field.isNull()
         nullable = "null" in _types(node)
+        if kind == "any":
+            checks.extend(_any_kind_checks(name, node, field, is_null, F.array_contains(keys, F.lit(name))))
+            continue
         if not nullable:
             checks.append((is_null, f"$.{name}: None is not allowed"))
         if kind == "string" and name in temporal:
@@ -312,12 +346,7 @@ def _checks(
             if nullable and None not in values:
                 checks.append((is_null, f"$.{name}: null is not {keyword} {shown}"))
         if kind in ("integer", "number"):
-            for keyword, test in (
-                ("minimum", lambda f, v: f < v),
-                ("maximum", lambda f, v: f > v),
-                ("exclusiveMinimum", lambda f, v: f <= v),
-                ("exclusiveMaximum", lambda f, v: f >= v),
-            ):
+            for keyword, test in _BOUNDS:
                 bound = node.get(keyword)
                 if isinstance(bound, int | float) and not isinstance(bound, bool):
                     checks.append((present & test(field, _literal(bound)), f"$.{name}: {keyword} {bound}"))
@@ -340,6 +369,75 @@ def _checks(
             )
         if node.get("format") == "email":
             checks.append((present & ~field.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
+    return checks
+
+
+def _any_kind_checks(
+    name: str, node: dict[str, Any], text: Column, is_null: Column, present: Column
+) -> list[tuple[Column, str]]:
+    """Checks of a property without one type: its value's kind from the probes, each keyword applied
+    to the values of its own kind."""
+    probe = {kind: F.col(f"_probe_{kind}")[name] for kind in _PROBES}
+    number = probe["number"]
+    kind_of = {kind: F.coalesce(column.isNotNull(), F.lit(False)) for kind, column in probe.items()}
+    is_string = text.isNotNull() & ~(
+        kind_of["number"] | kind_of["boolean"] | kind_of["object"] | kind_of["array"]
+    )
+    is_number = kind_of["number"]
+    is_type = {
+        "string": is_string,
+        "number": is_number,
+        "integer": is_number & (number % 1 == 0),
+        "boolean": kind_of["boolean"],
+        "null": is_null,
+    }
+    checks: list[tuple[Column, str]] = []
+    allowed = sorted(_types(node))
+    if allowed:
+        ok = _any_of([is_type[kind] for kind in allowed])
+        checks.append((present & ~ok, f"$.{name}: is not of type {', '.join(allowed)}"))
+    for keyword in ("enum", "const"):
+        if keyword not in node:
+            continue
+        values = node["enum"] if keyword == "enum" else [node["const"]]
+        matches = [is_null] if None in values else []
+        strings = _of_kind(values, "string")
+        numbers = _of_kind(values, "number")
+        booleans = _of_kind(values, "boolean")
+        if strings:
+            matches.append(is_string & text.isin(*strings))
+        if numbers:
+            matches.append(is_number & number.isin(*[_literal(v) for v in numbers]))
+        if booleans:
+            matches.append(kind_of["boolean"] & probe["boolean"].isin(*booleans))
+        match = _any_of(matches)
+        checks.append((present & ~match, f"$.{name}: not {keyword} {json.dumps(values)[:200]}"))
+    for keyword, test in _BOUNDS:
+        bound = node.get(keyword)
+        if isinstance(bound, int | float) and not isinstance(bound, bool):
+            checks.append((is_number & test(number, _literal(bound)), f"$.{name}: {keyword} {bound}"))
+    if "minLength" in node:
+        checks.append(
+            (is_string & (F.length(text) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
+        )
+    if "maxLength" in node:
+        checks.append(
+            (is_string & (F.length(text) > node["maxLength"]), f"$.{name}: maxLength {node['maxLength']}")
+        )
+    if "pattern" in node:
+        checks.append(
+            (
+                is_string & ~text.rlike(_JAVA_FLAGS + node["pattern"]),
+                f"$.{name}: does not match {node['pattern']}",
+            )
+        )
+    form = node.get("format")
+    if form == "email":
+        checks.append((is_string & ~text.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
+    elif form in _TEMPORAL:
+        cast = F.expr(f"try_cast(upper(_parsed.{quote(name)}) AS {_TEMPORAL[form]})")
+        valid = text.rlike(_TEMPORAL_PATTERNS[_TEMPORAL[form]]) & cast.isNotNull()
+        checks.append((is_string & ~F.coalesce(valid, F.lit(False)), f"$.{name}: is not a '{form}'"))
     return checks
 
 

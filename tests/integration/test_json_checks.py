@@ -151,8 +151,12 @@ def test_schemas_beyond_flat_events_fall_back_to_the_package() -> None:
     nested = {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"minimum": 1}}}}}
     assert not json_checks.supported(nested)
     assert not json_checks.supported({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}})
-    # Several types are parsed as text, which would take an object or an array: the package decides.
-    assert not json_checks.supported({"type": "object", "properties": {"a": {"type": ["string", "integer"]}}})
+    # Objects or arrays in enum (compared as JSON values) and object or array types: the package decides.
+    assert not json_checks.supported({"type": "object", "properties": {"a": {"enum": [[1], "x"]}}})
+    assert not json_checks.supported({"type": "object", "properties": {"a": {"type": ["string", "array"]}}})
+    # Several scalar types, or none: read as text, the kind of each value told by the probes.
+    assert json_checks.supported({"type": "object", "properties": {"a": {"type": ["string", "integer"]}}})
+    assert json_checks.supported({"type": "object", "properties": {"a": {"minimum": 1, "maxLength": 2}}})
 
 
 def test_a_property_of_several_types_refuses_an_object(spark) -> None:
