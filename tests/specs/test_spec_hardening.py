@@ -70,7 +70,19 @@ def test_a_spec_symlinked_to_dev_zero_is_refused_before_reading(spec_tree: SpecT
     root = spec_tree({})
     (root / "zero.yaml").symlink_to("/dev/zero")
     problem = _only(_load_bounded([root]))
-    assert "character device" in problem.message
+    assert problem.message == "this spec is a symlink to a file outside the spec folder"
+    # Named directly, the device itself is refused by its type, before it is opened.
+    problem = _only(_load_bounded([Path("/dev/zero")]))
+    assert problem.message == "cannot read file: it is a character device, not a regular file"
+
+
+def test_a_spec_symlinked_to_a_file_elsewhere_is_not_read(spec_tree: SpecTree, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("password: hunter2\n", encoding="utf-8")
+    root = spec_tree({})
+    (root / "secret.yaml").symlink_to(tmp_path / "secret.txt")
+    problem = _only(load_catalog([root]).problems)
+    assert "symlink to a file outside the spec folder" in problem.message
+    assert "hunter2" not in str(problem)
 
 
 def test_a_fifo_schema_file_and_a_dev_zero_sql_file_are_refused(spec_tree: SpecTree) -> None:

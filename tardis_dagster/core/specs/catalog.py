@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tardis_dagster.core.specs.errors import translate
 from tardis_dagster.core.specs.file_reading import UnreadableFileError, read_capped
 from tardis_dagster.core.specs.model import DataProduct, GlobalModel
+from tardis_dagster.core.specs.paths import leaves_through_symlink
 from tardis_dagster.core.specs.problems import Problem
 from tardis_dagster.core.specs.rules import TextFiles, check_catalog, check_model, check_product
 from tardis_dagster.core.specs.specfile import SpecFile
@@ -205,6 +206,14 @@ def _default_model_path(spec_paths: list[Path]) -> Path:
 
 def _read(spec: SpecFile) -> str | None:
     """Read and parse the file into ``spec.doc``; report why not and return None when impossible."""
+    if spec.root is not None and leaves_through_symlink(spec.path, spec.root):
+        # Its content would be quoted in problem lines (CI logs): never read files from elsewhere.
+        spec.report(
+            (),
+            "this spec is a symlink to a file outside the spec folder",
+            f"copy the file into {spec.root} instead of linking to it",
+        )
+        return None
     try:
         raw = read_capped(spec.path, MAX_SPEC_BYTES)
     except UnreadableFileError as error:

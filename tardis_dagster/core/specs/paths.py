@@ -25,6 +25,11 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def leaves_through_symlink(path: Path, root: Path) -> bool:
+    """True when ``path`` (inside ``root`` as written) resolves, through symlinks, to outside ``root``."""
+    return not _inside(os.path.realpath(path), os.path.realpath(root))
+
+
 def path_problem(written: str, spec_path: Path, root: Path, what: str) -> tuple[str, str] | None:
     """None when ``written`` (relative to ``spec_path``'s folder) stays inside ``root``; else (message, fix).
 
