@@ -188,3 +188,30 @@ def test_the_spec_validator_refuses_them_at_the_schema_files_line(tmp_path: Path
     problems = load_catalog([tmp_path]).problems
     assert [(p.path.name, p.line) for p in problems] == [("e.json", 4)], [str(p) for p in problems]
     assert "points outside this file" in problems[0].message and problems[0].field == "source.kafka.schema"
+
+
+def test_format_assertion_is_only_for_json_schemas(tmp_path: Path) -> None:
+    from spec_builder import product_yaml
+
+    from tardis_dagster.core.specs import load_catalog
+
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "e.avsc").write_text(
+        '{"type": "record", "name": "E", "fields": [{"name": "a", "type": "string"}]}'
+    )
+    (tmp_path / "e.yaml").write_text(
+        product_yaml(
+            "e",
+            description="Events.",
+            owner="t/s/#c",
+            source="kafka: {topic: e.v1, format: avro, schema: schemas/e.avsc, format_assertion: true}",
+            schema="- {name: a, type: string}",
+        )
+    )
+    problems = load_catalog([tmp_path]).problems
+    assert [(p.field, p.message) for p in problems] == [
+        (
+            "source.kafka.format_assertion",
+            "format_assertion is only used with format: json (JSON Schema formats)",
+        )
+    ]

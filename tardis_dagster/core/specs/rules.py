@@ -216,6 +216,12 @@ def _check_kafka(spec: SpecFile, product: DataProduct, files: TextFiles) -> None
     base: Loc = ("source", "kafka")
     if kafka.format != "protobuf" and kafka.message is not None:
         spec.report((*base, "message"), "message is only used with format: protobuf", "remove message:")
+    if kafka.format != "json" and "format_assertion" in kafka.model_fields_set:
+        spec.report(
+            (*base, "format_assertion"),
+            "format_assertion is only used with format: json (JSON Schema formats)",
+            "remove format_assertion:",
+        )
     if kafka.format == "protobuf" and kafka.message is None:
         spec.report(
             (*base, "message"),
