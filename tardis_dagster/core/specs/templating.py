@@ -8,6 +8,8 @@ placeholders (`core.sql.guard`): no DML/DDL/commands, no `raw.*`, no direct `std
 
 from __future__ import annotations
 
+import re
+
 from tardis_dagster.core.sql import guard
 from tardis_dagster.core.sql.template import PRODUCT_HINT, THIS_PLACEHOLDER, SqlIssue, TemplateRef, scan
 
@@ -36,9 +38,16 @@ def query_issues(sql: str, *, product_sql: bool) -> list[TemplateIssue]:
     if found.issues:
         return found.issues  # the parser would only repeat them as syntax errors
     judge = guard.allowed_tables([*found.rendered.products, THIS_PLACEHOLDER])
+    # A parser message quotes the rendered text: show the user's tags, not the placeholders.
+    tags = {
+        placeholder: f"{{{{ product('{name}') }}}}" for placeholder, name in found.rendered.products.items()
+    }
+    tags[THIS_PLACEHOLDER] = "{{ this }}"
+    pattern = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in sorted(tags, key=len, reverse=True)))
     issues: list[TemplateIssue] = []
     for variant in found.rendered.variants:
         for issue in guard.read_only_issues(variant, judge):
-            if issue not in issues:
-                issues.append(issue)
+            shown = SqlIssue(issue.offset, pattern.sub(lambda m: tags[m.group(0)], issue.message), issue.fix)
+            if shown not in issues:
+                issues.append(shown)
     return issues
