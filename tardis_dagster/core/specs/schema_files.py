@@ -9,10 +9,10 @@ thousands of specs share a handful of schema files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from tardis_dagster.core.specs.file_reading import UnreadableFileError, read_capped
@@ -21,6 +21,19 @@ MAX_SCHEMA_BYTES = 1_000_000
 _PROTOC_POSITION = re.compile(r"(?P<file>[^\s:]+\.proto):(?P<line>\d+):(?P<col>\d+):\s*(?P<message>[^\n]+)")
 _PROTO_IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
 _QUOTED = re.compile(r"""["']?([A-Za-z_][A-Za-z0-9_.]*)["']?""")
+
+
+# Results by (path, content digest[, imports]): keyed by digest, not text, so a cache full of
+# large hostile files costs no memory; cleared when full rather than grown without bound.
+_CACHE_SIZE = 1024
+_AVRO_RESULTS: dict[tuple[str, ...], SchemaIssue | None] = {}
+_PROTO_RESULTS: dict[tuple[str, ...], ProtoSchema | SchemaIssue] = {}
+
+
+def _remember(cache: dict, key: tuple[str, ...], value: object) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 @dataclass(frozen=True)
@@ -43,10 +56,12 @@ class ProtoSchema:
 
 def avro_issue(path: Path, text: str) -> SchemaIssue | None:
     """None when ``text`` (the .avsc at ``path``) is an Avro record schema both parsers accept."""
-    return _avro_issue(str(path), text)
+    key = (str(path), hashlib.sha256(text.encode()).hexdigest())
+    if key not in _AVRO_RESULTS:
+        _remember(_AVRO_RESULTS, key, _avro_issue(str(path), text))
+    return _AVRO_RESULTS[key]
 
 
-@lru_cache(maxsize=512)
 def _avro_issue(path: str, text: str) -> SchemaIssue | None:
     import avro.errors  # here: only specs with Avro sources pay for the import
     import avro.schema
@@ -127,7 +142,10 @@ def proto_schema(path: Path, text: str, root: Path | None) -> ProtoSchema | Sche
     imports = _import_issue(path, text, root)
     if imports is not None:
         return imports
-    return _compile(str(path), text, _imports_key(path, text))
+    key = (str(path), hashlib.sha256(text.encode()).hexdigest(), _imports_key(path, text))
+    if key not in _PROTO_RESULTS:
+        _remember(_PROTO_RESULTS, key, _compile(str(path)))
+    return _PROTO_RESULTS[key]
 
 
 def _imports_key(path: Path, text: str) -> str:
@@ -164,8 +182,7 @@ def _import_issue(path: Path, text: str, root: Path | None) -> SchemaIssue | Non
     return None
 
 
-@lru_cache(maxsize=256)
-def _compile(path: str, text: str, imports_key: str) -> ProtoSchema | SchemaIssue:
+def _compile(path: str) -> ProtoSchema | SchemaIssue:
     from tardis_dagster.core.formats import protobuf
 
     try:
