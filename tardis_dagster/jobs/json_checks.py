@@ -170,6 +170,11 @@ def _any_of(conditions: list[Column]) -> Column:
     return _any_of(conditions[:middle]) | _any_of(conditions[middle:])
 
 
+def _is(name: str) -> Any:
+    """A one-argument lambda for Spark's `filter`: is the element `name`."""
+    return lambda key: key == F.lit(name)
+
+
 def _probe_ddl(names: list[str], kind: str) -> str:
     return ", ".join(f"{quote(name)} {kind}" for name in names)
 
@@ -230,6 +235,17 @@ def validate(
 
     df = df.withColumn("_typed", F.struct(*[typed(f).alias(f.name) for f in payload.fields]))
     checks = _checks(schema, F.col("_text"), parsed, keys, F.col("_typed"), bool(strings or anything))
+    if strings or anything:
+        # A probe keeps the last value of a key that parsed, not the last one: a probed key given twice
+        # cannot be judged here (DELIBERATE_CHOICES "duplicate-key"; duplicates are rare and hostile).
+        # A string property's probe is read only when its text looks like another kind.
+        consulted = [
+            (name, _any_of([F.coalesce(like(parsed[name]), F.lit(False)) for _t, like in _PROBES.values()]))
+            for name in strings
+        ] + [(name, F.lit(True)) for name in anything]
+        twice = _any_of([(F.size(F.filter(keys, _is(name))) > 1) & used for name, used in consulted])
+        duplicated = (F.size(keys) != F.size(F.array_distinct(keys))) & twice
+        checks.append((duplicated, "a property given twice whose kind cannot be told natively"))
     df = with_violations(df, checks, error)
     return df.drop("_text", "_keys", "_parsed", *probes)
 

@@ -276,3 +276,19 @@ def test_the_fallback_lands_integers_written_with_a_fraction(spark) -> None:
     assert rows[0]["payload"]["lines"][0]["n"] == 2
     assert "is not of type 'integer'" in rows[1]["_error"] and rows[1]["payload"] is None
     assert rows[2]["payload"]["qty"] == 9223372036854775807
+
+
+def test_a_probed_key_given_twice_is_refused_not_misjudged(spark) -> None:
+    """DELIBERATE_CHOICES duplicate-key: the probes keep the last value that parsed, not the last one."""
+    schema = {"type": "object", "properties": {"a": {"type": "number"}, "s": {"type": "string"}, "u": {}}}
+    values = [
+        b'{"a": 5, "a": "x"}',  # a typed number: Spark's parse keeps the last value, as Python does
+        b'{"u": 5, "u": "x"}',  # untyped: its kind comes from a probe
+        b'{"s": 5, "s": "5"}',  # a string whose text looks like a number
+        b'{"s": "x", "s": "y"}',  # a string whose text is plainly one: no probe, no doubt
+    ]
+    df = spark.createDataFrame(list(enumerate(values)), "i int, value binary")
+    errors = [r["_error"] for r in land_kafka.decode(df, _json_job(schema)).orderBy("i").collect()]
+    assert errors[0] is not None and "given twice" not in errors[0]
+    assert "given twice" in errors[1] and "given twice" in errors[2]
+    assert errors[3] is None

@@ -43,6 +43,7 @@ DELIBERATE_CHOICES = {
     "int64": "an integer outside the 64-bit range is refused: integer properties land as BIGINT",
     "float-overflow": "a number beyond a double's range (1e400) is refused: numbers land as DOUBLE",
     "format-assertion": "formats are asserted unless the spec sets format_assertion: false",
+    "duplicate-key": "a record giving a string (or untyped) property twice is refused on the native path",
 }
 
 # Keywords whose value is one subschema, a map of subschemas, or a list of them (draft-07 and 2020-12).
