@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tardis_dagster.core.naming import CHANGES_SUFFIX, has_change_stream
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.tooling.codegen.escaping import dbt_description, jinja_string, sql_comment, yaml_document
 from tardis_dagster.tooling.codegen.model import (
     STAGING_LAYER,
     VAULT_LAYER,
@@ -131,14 +130,14 @@ def stale(catalog: SpecCatalog, project_dir: Path) -> list[Path]:
 
 
 def _yaml(data: dict[str, Any]) -> str:
-    return YAML_HEADER + yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
+    return YAML_HEADER + yaml_document(data)
 
 
 def _list(values: Any) -> str:
     """A Jinja list literal of strings (nested lists allowed), one line."""
     if isinstance(values, list | tuple):
         return "[" + ", ".join(_list(v) for v in values) + "]"
-    return "'" + str(values) + "'"
+    return jinja_string(values)
 
 
 def _meta(layer: str, owner: Owner, **extra: str) -> dict[str, Any]:
@@ -153,7 +152,9 @@ def _source_config(p: DataProduct) -> dict[str, Any]:
 def _sources(products: list[DataProduct]) -> dict[str, Any]:
     tables = []
     for p in products:
-        tables.append({"name": p.name, "description": p.description, "config": _source_config(p)})
+        tables.append(
+            {"name": p.name, "description": dbt_description(p.description), "config": _source_config(p)}
+        )
         if has_change_stream(p.load.type):
             # The same Dagster asset as std/<product> (the translator's rule): one graph.
             description = (
@@ -213,7 +214,7 @@ def _staging_properties(staging: Staging) -> dict[str, Any]:
     warn = {"config": {"severity": "warn"}}
     return {
         "name": staging.model_name,
-        "description": f"Staging of {product.name} for the vault: {product.description}",
+        "description": dbt_description(f"Staging of {product.name} for the vault: {product.description}"),
         "config": {"meta": _meta(STAGING_LAYER, owner, product=product.name)},
         "columns": [
             {
@@ -239,7 +240,7 @@ def _hub_sql(hub: HubModel) -> str:
     )
     return (
         HEADER
-        + f"-- Hub '{hub.hub.name}': {hub.hub.description}\n"
+        + sql_comment(f"Hub '{hub.hub.name}': {hub.hub.description}")
         + _incremental_config()
         + "{{ tardis_hub(\n"
         + f"    hash_key='{hub.hash_key}',\n"
@@ -266,9 +267,10 @@ def _link_sql(link: LinkModel) -> str:
     hubs = ", ".join(h.hub.name for h in link.hubs)
     return (
         HEADER
-        + f"-- Link '{link.link.name}' between {hubs}."
-        + (f" {link.link.description}" if link.link.description else "")
-        + "\n"
+        + sql_comment(
+            f"Link '{link.link.name}' between {hubs}."
+            + (f" {link.link.description}" if link.link.description else "")
+        )
         + _incremental_config()
         + "{{ tardis_link(\n"
         + f"    hash_key='{link.hash_key}',\n"
@@ -348,7 +350,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
         models.append(
             {
                 "name": hub.model_name,
-                "description": hub.hub.description,
+                "description": dbt_description(hub.hub.description),
                 "config": {"meta": _meta(VAULT_LAYER, hub.owner, hub=hub.hub.name)},
                 "columns": [{"name": hub.hash_key, "data_tests": ["unique", "not_null"]}],
             }
@@ -359,7 +361,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
         models.append(
             {
                 "name": link.model_name,
-                "description": description,
+                "description": dbt_description(description),
                 "config": {"meta": _meta(VAULT_LAYER, link.owner, link=link.link.name)},
                 "columns": [
                     {"name": link.hash_key, "data_tests": ["unique", "not_null"]},
@@ -379,7 +381,9 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
         models.append(
             {
                 "name": link.esat_name,
-                "description": f"When each {link.link.name} link was in effect. {description}",
+                "description": dbt_description(
+                    f"When each {link.link.name} link was in effect. {description}"
+                ),
                 "config": {"meta": _meta(VAULT_LAYER, link.owner, link=link.link.name)},
                 "data_tests": [_unique_combination([link.hash_key, "load_datetime"])],
                 "columns": [
@@ -435,7 +439,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
 
 
 def _sql_products_macro(products: list[DataProduct]) -> str:
-    names = ", ".join(f"'{p.name}'" for p in products)
+    names = ", ".join(jinja_string(p.name) for p in products)
     return (
         HEADER
         + "{#- The SQL data products: `{{ product(x) }}` refs these models, "
