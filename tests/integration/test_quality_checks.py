@@ -330,6 +330,10 @@ def test_the_quality_job_refuses_sql_that_would_change_a_table(spark) -> None:
     before, before_other = _row_set(spark, table), _row_set(spark, other)
     try:
         results = {r.name: r for r in run_checks(spark, job)}
+        # The second layer alone: a user's query runs as a subquery, which Spark parses only as a query.
+        for sql in (hostile["cte_delete"], hostile["drop"], hostile["two_statements"]):
+            with pytest.raises(Exception, match="PARSE_SYNTAX_ERROR"):
+                spark.sql(f"SELECT * FROM (\n{sql}\n) AS tardis_checked").collect()
         after, after_other = _row_set(spark, table), _row_set(spark, other)
     finally:
         for name in (table, other):
