@@ -215,3 +215,12 @@ def test_format_assertion_is_only_for_json_schemas(tmp_path: Path) -> None:
             "format_assertion is only used with format: json (JSON Schema formats)",
         )
     ]
+
+
+def test_an_unresolvable_reference_quarantines_the_record_instead_of_failing_the_batch() -> None:
+    """A registry schema is not checked by `tardis validate`: its remote $ref must not raise per record."""
+    schema = {"type": "object", "properties": {"a": {"$ref": "https://example.com/elsewhere.json"}}}
+    assert jsonschema.validate(schema, {"a": 1}) == [
+        "$: the schema cannot be evaluated: unresolvable reference 'https://example.com/elsewhere.json'"
+    ]
+    assert jsonschema.validate(schema, {}) == []  # the reference is only followed for a present `a`

@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema as _jsonschema
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DRAFT_07 = "http://json-schema.org/draft-07/schema"
@@ -141,7 +142,12 @@ def validate(schema: dict[str, Any], record: Any) -> list[str]:
     """Every way `record` breaks `schema`, as `<json path>: <message>` lines; empty when it is valid."""
     cls = _validator_class(schema)
     validator = cls(schema, format_checker=_format_checker(cls))
-    errors = sorted(validator.iter_errors(record), key=lambda e: (e.json_path, e.message))
+    try:
+        errors = sorted(validator.iter_errors(record), key=lambda e: (e.json_path, e.message))
+    except Unresolvable as error:
+        # Validation refuses such schemas; one from a registry may still carry one: the record is
+        # quarantined with the reason instead of failing its whole batch on every retry.
+        return [f"$: the schema cannot be evaluated: unresolvable reference {error.ref!r}"]
     return [f"{error.json_path}: {error.message}" for error in errors]
 
 
