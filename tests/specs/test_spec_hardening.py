@@ -399,3 +399,17 @@ def test_documented_reader_options_are_accepted(spec_tree: SpecTree) -> None:
     options = "{header: true, delimiter: ';', quote: '\"', encoding: latin1, nullValue: NA, multiLine: true}"
     root = spec_tree({"recipes.yaml": _files_product(options=options)})
     assert load_catalog([root]).problems == []
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("json", "order.json"), ("avro", "order.avsc")])
+def test_deeply_nested_schema_files_are_a_problem_not_an_internal_error(
+    spec_tree: SpecTree, fmt: str, name: str
+) -> None:
+    text = ORDERS.replace("format: json", f"format: {fmt}").replace("schemas/order.json", f"schemas/{name}")
+    nested = '{"type": "object", "properties": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    root = spec_tree({"orders.yaml": text})
+    (root / "schemas" / name).write_text(nested, encoding="utf-8")
+    problem = _only(load_catalog([root]).problems)
+    assert problem.path == root / "schemas" / name
+    assert (problem.line, problem.col, problem.field) == (1, 102, "source.kafka.schema")  # the 65th bracket
+    assert problem.message == "schema file nests deeper than 64 levels"

@@ -17,7 +17,7 @@ from tardis_dagster.core.specs.partitioning import parse_partition
 from tardis_dagster.core.specs.paths import path_problem
 from tardis_dagster.core.specs.problems import did_you_mean, suggestion
 from tardis_dagster.core.specs.reader_options import option_problem
-from tardis_dagster.core.specs.schema_files import ProtoSchema, avro_issue, proto_schema
+from tardis_dagster.core.specs.schema_files import ProtoSchema, avro_issue, json_depth_issue, proto_schema
 from tardis_dagster.core.specs.specfile import SpecFile
 from tardis_dagster.core.specs.templating import query_issues, scan_sql
 
@@ -259,6 +259,11 @@ def _check_kafka(spec: SpecFile, product: DataProduct, files: TextFiles) -> None
         return
     if kafka.format == "protobuf":
         _check_proto(spec, kafka.schema_, path, text, kafka.message)
+        return
+    deep = json_depth_issue(path, text)  # before any JSON parser: they recurse
+    if deep is not None:
+        shown = _display_path(spec, kafka.schema_)
+        spec.report_at(shown, deep.line, deep.col, loc, f"schema file {deep.message}", deep.fix)
         return
     if kafka.format == "avro":
         issue = avro_issue(path, text)

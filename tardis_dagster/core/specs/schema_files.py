@@ -28,6 +28,7 @@ _QUOTED = re.compile(r"""["']?([A-Za-z_][A-Za-z0-9_.]*)["']?""")
 _CACHE_SIZE = 1024
 _AVRO_RESULTS: dict[tuple[str, ...], SchemaIssue | None] = {}
 _PROTO_RESULTS: dict[tuple[str, ...], ProtoSchema | SchemaIssue] = {}
+_DEPTH_RESULTS: dict[tuple[str, ...], SchemaIssue | None] = {}
 
 
 def _remember(cache: dict, key: tuple[str, ...], value: object) -> None:
@@ -52,6 +53,42 @@ class ProtoSchema:
     """A .proto that compiled: the full names of its messages (imports' messages included)."""
 
     messages: tuple[str, ...]
+
+
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth_issue(path: Path, text: str) -> SchemaIssue | None:
+    """A JSON file (JSON Schema, .avsc) nested deeper than MAX_JSON_DEPTH, at the first level too deep.
+
+    Checked before any parser sees the text: json.loads and the schema walkers recurse, so a 1 MB
+    file of brackets would otherwise end in a RecursionError instead of a problem line.
+    """
+    key = (str(path), hashlib.sha256(text.encode()).hexdigest())
+    if key not in _DEPTH_RESULTS:
+        _remember(_DEPTH_RESULTS, key, _json_depth_issue(path, text))
+    return _DEPTH_RESULTS[key]
+
+
+def _json_depth_issue(path: Path, text: str) -> SchemaIssue | None:
+    # Blank out strings (same length, so offsets stay true) and count brackets outside them.
+    blanked = _JSON_STRING.sub(lambda match: " " * len(match.group()), text)
+    depth = 0
+    for match in _JSON_BRACKET.finditer(blanked):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                offset = match.start()
+                line = text.count("\n", 0, offset) + 1
+                col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+                return SchemaIssue(
+                    path, line, col, f"nests deeper than {MAX_JSON_DEPTH} levels", "flatten the schema"
+                )
+        else:
+            depth -= 1
+    return None
 
 
 def avro_issue(path: Path, text: str) -> SchemaIssue | None:
