@@ -22,6 +22,10 @@ T = TypeVar("T")
 # Environment variables a job process reads (set by the job runner; secrets never travel in extras).
 JOB_TAG_ENV = "TARDIS_SPARK_JOB_TAG"  # tags every Spark job of a step, so telemetry finds them
 PII_KEY_ENV = "TARDIS_PII_KEY"  # the HMAC key of PII columns
+REGISTRY_URL_ENV = "TARDIS_SCHEMA_REGISTRY_URL"  # may carry credentials (`https://key:secret@host`)
+# The largest Kafka value a landing decodes (1 MiB, the broker's default `message.max.bytes`);
+# larger values are quarantined unread, so one huge record cannot exhaust a task's memory.
+MAX_RECORD_BYTES = 1 << 20
 
 # A JVM option for every Spark driver and executor of the platform (local server and EMR). HotSpot
 # does not JIT-compile methods over 8,000 bytecodes; whole-stage codegen of a wide row with many
@@ -147,6 +151,7 @@ class KafkaLandingInput:
     max_offsets_per_trigger: int | None = None
     min_partitions: int | None = None
     kafka_options: dict[str, str] = field(default_factory=dict)  # consumer settings, win over defaults
+    max_record_bytes: int = MAX_RECORD_BYTES  # larger values go to quarantine undecoded
 
 
 @dataclass(frozen=True)

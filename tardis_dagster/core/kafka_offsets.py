@@ -1,4 +1,8 @@
-"""The broker's end offsets per partition: read by the landing job (lag) and the Kafka sensor."""
+"""The broker's end offsets per partition: read by the landing job (lag) and the Kafka sensor.
+
+Read as a `read_committed` consumer sees them, like the landing reads: the last stable offset, not
+the high watermark, so records of a transaction still open are not counted as waiting to land.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from __future__ import annotations
 def end_offsets(
     bootstrap: str, topics: list[str], kafka_options: dict[str, str] | None = None
 ) -> dict[str, dict[str, int]]:
-    """The broker's high watermark per partition of each existing topic (no data is consumed)."""
+    """The end offset per partition of each existing topic for a `read_committed` consumer (the last
+    stable offset; no data is consumed)."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer(
@@ -15,6 +20,8 @@ def end_offsets(
             "group.id": "tardis-offsets",
             "enable.auto.commit": False,
             **(kafka_options or {}),
+            # librdkafka asks the broker for the last stable offset under this isolation level.
+            "isolation.level": "read_committed",
         }
     )
     try:

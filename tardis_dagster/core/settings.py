@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from tardis_dagster.core.jobs_io import JOB_TAG_ENV
+from tardis_dagster.core.jobs_io import JOB_TAG_ENV, MAX_RECORD_BYTES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +55,7 @@ class Settings:
         None  # the compute cost telemetry is charged to (TARDIS_COMPUTE_RESOURCE_ID)
     )
     spark_driver_memory: str = "4g"  # the local Spark Connect server's driver (TARDIS_SPARK_DRIVER_MEMORY)
+    kafka_max_record_bytes: int = MAX_RECORD_BYTES  # larger Kafka values are quarantined undecoded
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -161,6 +162,7 @@ def get_settings() -> Settings:
         s3_endpoint=os.environ.get("TARDIS_S3_ENDPOINT") or None,
         kafka_max_offsets_per_trigger=int(os.environ.get("TARDIS_KAFKA_MAX_OFFSETS_PER_TRIGGER", "2000000")),
         kafka_min_partitions=_kafka_min_partitions(deployment),
+        kafka_max_record_bytes=int(os.environ.get("TARDIS_KAFKA_MAX_RECORD_BYTES", MAX_RECORD_BYTES)),
         dagster_home=Path(os.environ.get("DAGSTER_HOME", home / "dagster")).resolve(),
         jars_dir=Path(os.environ.get("TARDIS_JARS_DIR", home / "jars")).resolve(),
         spark_ui_port=ui_port,

@@ -20,16 +20,18 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.functions import partitioning
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
-from tardis_dagster.core.jobs_io import KafkaLandingInput, KafkaLandingResult
+from tardis_dagster.core.jobs_io import REGISTRY_URL_ENV, KafkaLandingInput, KafkaLandingResult
 from tardis_dagster.core.kafka_offsets import end_offsets
-from tardis_dagster.jobs import json_checks
+from tardis_dagster.jobs import json_checks, json_strictness
 from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, schema_columns, table_exists
 
 OFFSETS_PROPERTY = "tardis.kafka.next-offsets"
@@ -49,41 +51,52 @@ class IncompatibleSchemaError(ValueError):
 # --- decoding (runs inside foreachBatch, on the Spark driver) ------------------------------------------
 
 
+# The Confluent wire format: magic byte 0 and a 4-byte big-endian schema id before the body.
+def _schema_id() -> Column:
+    """The schema id of a wire-format value (a function: classic PySpark builds columns in a JVM)."""
+    return F.conv(F.hex(F.substring("value", 2, 4)), 16, 10).cast("bigint")
+
+
 def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
     """A UDF returning why a value is not a valid record of the JSON Schema, or null when it is."""
     schema = json.loads(schema_text)  # once, not per record
 
     def check(value: bytes | None) -> str | None:
         from tardis_dagster.core.formats import jsonschema as json_format
+        from tardis_dagster.core.formats import strict_json
 
         if value is None:
             return "empty value (null)"
         try:
-            record = json.loads(bytes(value).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return f"not JSON: {exc}"
+            record = strict_json.loads(bytes(value))
+        except strict_json.StrictJSONError as exc:
+            return str(exc)[:2000]
         errors = json_format.validate(schema, record)
         return "; ".join(errors)[:2000] if errors else None
 
     return F.udf(check, StringType())
 
 
-def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], Column]:
+def _avro_error_udf(schema_text: str, writers: dict[int, str] | None) -> Callable[[Column, Column], Column]:
     """A UDF returning why a value is not one Avro record of the schema (Spark's from_avro accepts
-    trailing garbage and some truncated input), or null when it is."""
+    trailing garbage and some truncated input), or null when it is.
+
+    With `writers` (schema id -> writer schema, the wire format) each body is read with the schema
+    it was written with and resolved to `schema_text`, the reader schema.
+    """
     from tardis_dagster.core.formats import avro as avro_format
 
     schema = avro_format.parse_schema(schema_text)  # once, not per record
+    parsed = {i: avro_format.parse_schema(text) for i, text in (writers or {}).items()}
 
-    def check(value: bytes | None) -> str | None:
-
+    def check(schema_id: int | None, value: bytes | None) -> str | None:
         if value is None:
             return "empty value (null)"
-        data = bytes(value)
         try:
-            if wire_format:
-                _schema_id, data = avro_format.wire_split(data)
-            avro_format.decode(schema, data)
+            if writers is None:
+                avro_format.decode(schema, bytes(value))
+            else:
+                avro_format.decode(parsed[int(schema_id or 0)], bytes(value), schema)
         except Exception as exc:  # any decoding failure is a reason to quarantine, with its message
             return f"not valid Avro for the topic schema: {exc}"[:2000]
         return None
@@ -91,7 +104,7 @@ def _avro_error_udf(schema_text: str, wire_format: bool) -> Callable[[Column], C
     return F.udf(check, StringType())
 
 
-def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Column]:
+def _protobuf_udf(descriptor_b64: str, message: str, wire_format: bool) -> Callable[[Column], Column]:
     """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot."""
 
     def decode(value: bytes | None) -> tuple[str | None, str | None]:
@@ -100,7 +113,12 @@ def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Colum
         if value is None:
             return None, "empty value (null)"
         try:
-            decoded = protobuf_format.decode(base64.b64decode(descriptor_b64), message, bytes(value))
+            data = bytes(value)
+            if wire_format:
+                _id, _indexes, data = protobuf_format.wire_split(data)
+            decoded = protobuf_format.decode(
+                base64.b64decode(descriptor_b64), message, data, require_fields=True
+            )
             return json.dumps(protobuf_format.to_dict(decoded)), None
         except ValueError as exc:
             return None, str(exc)[:2000]
@@ -109,45 +127,126 @@ def _protobuf_udf(descriptor_b64: str, message: str) -> Callable[[Column], Colum
     return F.udf(decode, schema)
 
 
-def decode(df: DataFrame, job: KafkaLandingInput) -> DataFrame:
-    """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records."""
+def _guard(job: KafkaLandingInput, known_ids: set[int] | None) -> Column:
+    """Why a record is not decoded at all (null value, too large, not the wire format, an unknown
+    schema id), or null: such a record goes to quarantine alone, unread, and the batch lands."""
+    size = F.length("value")
+    reason = F.when(F.col("value").isNull(), F.lit("empty value (null)")).when(
+        size > job.max_record_bytes,
+        F.concat(
+            F.lit("record too large: "),
+            size.cast("string"),
+            F.lit(f" bytes (the limit is {job.max_record_bytes} bytes, TARDIS_KAFKA_MAX_RECORD_BYTES)"),
+        ),
+    )
+    if job.wire_format:
+        reason = reason.when(
+            (size < 5) | (F.substring("value", 1, 1) != F.lit(b"\x00")),
+            F.lit("not the Confluent wire format (magic byte 0 and a 4-byte schema id first)"),
+        ).when(
+            ~_schema_id().isin(*sorted(known_ids or set())),
+            F.concat(
+                F.lit("schema id "), _schema_id().cast("string"), F.lit(" is not in the schema registry")
+            ),
+        )
+    return reason
+
+
+def decode(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None = None) -> DataFrame:
+    """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records.
+
+    `writers` are the writer schemas by schema id of the batch's wire-format records (their text;
+    ids the registry does not hold are absent, and their records quarantined).
+    """
+    df = df.withColumn("_guard", _guard(job, set(writers or {})))
+    # The body of a record that passed the guard (without the wire format's header), else null.
+    body = F.expr("substring(value, 6)") if job.wire_format else F.col("value")
+    df = df.withColumn("_body", F.when(F.col("_guard").isNull(), body))
+    df = _decode_body(df, job, writers)
+    error = F.coalesce(F.col("_guard"), F.col("_error"))
+    return (
+        df.withColumn("_error", error)
+        .withColumn("payload", F.when(F.col("_error").isNull(), F.col("payload")))
+        .drop("_guard", "_body")
+    )
+
+
+def _decode_body(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None) -> DataFrame:
+    """`payload` and `_error` from `_body` (null where the guard already refused the record)."""
     fmt, ddl = job.format, job.payload_ddl
     if fmt == "json":
         schema_text = job.schema_text or "{}"
         schema = json.loads(schema_text)
-        text = F.col("value").cast("string")
+        text = F.col("_body").cast("string")
+        options = {"mode": "PERMISSIVE", **json_strictness.READER_OPTIONS}
         if not json_checks.supported(schema):
             # Beyond flat event schemas: validated by the jsonschema package, row by row.
-            options = {"mode": "PERMISSIVE"}
-            error = _json_error_udf(schema_text)(F.col("value"))
+            error = _json_error_udf(schema_text)(F.col("_body"))
             payload_type = parse_payload_schema(df.sparkSession, ddl)
             df = json_checks.fallback_payload(df, text, ddl, payload_type, options)
             payload = F.when(F.col("_error").isNull(), F.col("_payload"))
             return df.withColumn("_error", error).withColumn("payload", payload).drop("_payload")
         payload_type = parse_payload_schema(df.sparkSession, ddl)
-        df = json_checks.validate(df, schema, payload_type, text)
+        df = json_checks.validate(
+            df, schema, payload_type, text, error="_checks", reader_options=json_strictness.READER_OPTIONS
+        )
+        # What Spark's reader lets through whatever its options, checked first: its reason wins.
+        strict = (
+            F.when(
+                ~json_strictness.valid_utf8(F.col("_body"), df.sparkSession.version), json_strictness.NOT_UTF8
+            )
+            .when(~json_strictness.one_value(text), json_strictness.NOT_ONE_VALUE)
+            .when(json_strictness.overflows(text), json_strictness.OVERFLOW)
+        )
+        df = df.withColumn("_error", F.coalesce(strict, F.col("_checks")))
         payload = F.when(F.col("_error").isNull(), F.col("_typed"))
-        return df.withColumn("payload", payload).drop("_typed")
+        return df.withColumn("payload", payload).drop("_typed", "_checks")
     if fmt == "avro":
         from pyspark.sql.avro.functions import from_avro
 
-        wire, schema_text = job.wire_format, job.schema_text or ""
-        error = _avro_error_udf(schema_text, wire)(F.col("value"))
-        # Confluent wire format: magic byte 0 and a 4-byte schema id before the Avro body.
-        body = F.expr("substring(value, 6, length(value) - 5)") if wire else F.col("value")
-        df = df.withColumn("_error", error)
-        return df.withColumn(
-            "payload",
-            F.when(F.col("_error").isNull(), from_avro(body, schema_text, {"mode": "FAILFAST"})),
+        reader = job.schema_text or ""
+        body = F.col("_body")
+        df = df.withColumn(
+            "_error", _avro_error_udf(reader, writers if job.wire_format else None)(_schema_id(), body)
         )
+        if not job.wire_format:
+            payload = from_avro(body, reader, {"mode": "FAILFAST"})
+        else:
+            # Each record read with its writer schema, resolved to the reader's (Spark's `avroSchema`).
+            payload = F.lit(None).cast(parse_payload_schema(df.sparkSession, job.payload_ddl))
+            for schema_id, writer in sorted((writers or {}).items()):
+                options = {"mode": "FAILFAST", "avroSchema": reader}
+                payload = F.when(schema_id == _schema_id(), from_avro(body, writer, options)).otherwise(
+                    payload
+                )
+        return df.withColumn("payload", F.when(F.col("_error").isNull(), payload))
     if fmt == "protobuf":
-        result = _protobuf_udf(job.descriptor_b64 or "", job.message or "")(F.col("value"))
-        df = df.withColumn("_decoded", result)
+        value = F.when(F.col("_guard").isNull(), F.col("value"))  # the UDF sees no refused record
+        df = df.withColumn(
+            "_decoded", _protobuf_udf(job.descriptor_b64 or "", job.message or "", job.wire_format)(value)
+        )
         payload = F.from_json(F.col("_decoded.json"), ddl, {"mode": "FAILFAST"})
         return (
             df.withColumn("_error", F.col("_decoded.error")).withColumn("payload", payload).drop("_decoded")
         )
     raise ValueError(f"unknown format {fmt}")
+
+
+def batch_writers(batch: DataFrame, registry_url: str) -> dict[int, str]:
+    """The writer schemas (by id) of a batch's wire-format records, from the registry (cached).
+
+    Ids the registry does not hold are left out: their records are quarantined.
+    """
+    from tardis_dagster.core.formats.registry import RegistryClient
+
+    client = RegistryClient(registry_url)
+    ids = [
+        int(r[0])
+        for r in batch.where(F.length("value") >= 5).select(_schema_id()).distinct().collect()
+        if r[0] is not None
+    ]
+    found = {i: client.schema_by_id(i) for i in ids}
+    return {i: schema[0] for i, schema in found.items() if schema is not None}
 
 
 # --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
@@ -200,18 +299,24 @@ def _not_landed(df: DataFrame, landed: dict[int, int]) -> DataFrame:
 
 
 def _commit(
-    df: DataFrame, table: str, offsets: dict[int, int], run_id: str, size: tuple[int, int] | None = None
+    df: DataFrame,
+    table: str,
+    offsets: dict[int, int],
+    run_id: str,
+    size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> int:
     """Append `df` to `table`, recording the offsets it covers and its size; returns the rows written.
 
     `size` is (rows, value bytes) when the caller already knows it; otherwise it is counted here.
+    Without rows nothing is committed, unless `force`: an empty snapshot then records the offsets.
     """
     if size is None:
         row = df.agg(
             F.count("*").alias("n"), F.coalesce(F.sum(F.length("value")), F.lit(0)).alias("b")
         ).first()
         size = (int(row["n"]), int(row["b"]))
-    if size[0]:
+    if size[0] or force:
         (
             df.writeTo(table)
             .option(
@@ -224,15 +329,51 @@ def _commit(
     return size[0]
 
 
-def make_batch_writer(job: KafkaLandingInput, run_id: str) -> Callable[[DataFrame, int], None]:
-    """The foreachBatch function: decode, split, and commit good and quarantined records exactly once."""
+def batch_end_offsets(spark: SparkSession, checkpoint: str, batch_id: int, topic: str) -> dict[int, int]:
+    """Per partition, the end offset (exclusive) of micro-batch `batch_id`, from the query's offset log.
+
+    Under `read_committed` the offsets of transaction markers and of aborted records hold no record
+    the batch sees, so the last record's offset + 1 can stay short of where the batch ends; the
+    ledger records this end instead, or the landed offsets would trail the topic's end forever.
+    Spark writes the log entry (`v1`, the batch metadata, then one offset per source) before it
+    runs the batch.
+    """
+    path = f"{checkpoint.rstrip('/')}/offsets/{batch_id}"
+    local = urlparse(path)
+    if local.scheme in ("", "file"):
+        lines = Path(local.path).read_text(encoding="utf-8").splitlines()
+    else:  # an object store (EMR): read through Spark's file systems
+        lines = [r[0] for r in spark.read.text(path).collect()]
+    for line in lines[2:]:
+        offsets = json.loads(line) if line.startswith("{") else {}
+        if isinstance(offsets, dict) and topic in offsets:
+            return {int(p): int(o) for p, o in offsets[topic].items()}
+    return {}
+
+
+def make_batch_writer(
+    job: KafkaLandingInput, run_id: str, checkpoint: str, registry_url: str = ""
+) -> Callable[[DataFrame, int], None]:
+    """The foreachBatch function: decode, split, and commit good and quarantined records exactly once.
+
+    `registry_url` (wire-format products) is captured here, in the batch function, and never in a
+    DataFrame expression: Spark plans are shown in its UI, and the URL may carry credentials.
+    """
     table, quarantine = job.table, job.quarantine_table
 
     def write_batch(batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
+        writers = None
+        if job.wire_format:
+            if not registry_url:
+                raise ValueError(
+                    f"{job.product} reads the Confluent wire format: set {REGISTRY_URL_ENV} for the job"
+                )
+            batch = batch.persist()  # read from Kafka once for the schema ids and the decoding
+            writers = batch_writers(batch, registry_url)
         # Decoded once and kept: the offset bounds, both tables' counts and their writes read it.
         decoded = (
-            decode(batch, job)
+            decode(batch, job, writers)
             .withColumn("_ingested_at", F.current_timestamp())
             .withColumn("_batch_id", F.lit(batch_id).cast("bigint"))
             .persist()
@@ -249,15 +390,23 @@ def make_batch_writer(job: KafkaLandingInput, run_id: str) -> Callable[[DataFram
                 )
                 .collect()
             )
-            if not stats:
-                return
-            last: dict[int, int] = {}
+            ends = batch_end_offsets(spark, checkpoint, batch_id, job.topic)
             for row in stats:
-                last[int(row["partition"])] = max(last.get(int(row["partition"]), -1), int(row["last"]))
+                partition = int(row["partition"])
+                ends[partition] = max(ends.get(partition, 0), int(row["last"]) + 1)
             ledger = next_offsets(spark, [quarantine, table])
+            if not stats:
+                # Only transaction markers or aborted records: nothing to land, but the ledger moves
+                # past them (an empty snapshot of the raw table records the offsets).
+                landed = ledger[table]
+                if any(o > max(landed.get(p, 0), ledger[quarantine].get(p, 0)) for p, o in ends.items()):
+                    covered = {**landed, **{p: max(landed.get(p, 0), o) for p, o in ends.items()}}
+                    empty = decoded.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
+                    _commit(empty, table, covered, run_id, (0, 0), force=True)
+                return
             for target, good in ((quarantine, False), (table, True)):
                 landed = ledger[target]
-                covered = {**landed, **{p: max(landed.get(p, 0), o + 1) for p, o in last.items()}}
+                covered = {**landed, **{p: max(landed.get(p, 0), o) for p, o in ends.items()}}
                 rows = decoded.where(F.col("_error").isNull() if good else F.col("_error").isNotNull())
                 if good:
                     out = rows.select(*_COORDINATE_NAMES, "payload", "_ingested_at", "_batch_id")
@@ -272,6 +421,8 @@ def make_batch_writer(job: KafkaLandingInput, run_id: str) -> Callable[[DataFram
                 _commit(_not_landed(out, landed), target, covered, run_id, size)
         finally:
             decoded.unpersist()
+            if job.wire_format:
+                batch.unpersist()
 
     return write_batch
 
@@ -382,7 +533,14 @@ def checkpoint_location(spark: SparkSession, table: str) -> str:
 CONSUMER_DEFAULTS = {"fetch.max.wait.ms": "10", "max.partition.fetch.bytes": str(8 << 20)}
 
 
-def start_query(spark: SparkSession, job: KafkaLandingInput, run_id: str, trigger: dict[str, Any]):
+# Read exactly what producers committed: records of aborted (and still open) transactions are never
+# landed. Set after the job's own `kafka_options`, so no option can turn it off.
+ISOLATION = {"isolation.level": "read_committed"}
+
+
+def start_query(
+    spark: SparkSession, job: KafkaLandingInput, run_id: str, trigger: dict[str, Any], registry_url: str = ""
+):
     """Start the landing query (the caller waits for it)."""
     reader = (
         spark.readStream.format("kafka")
@@ -396,13 +554,14 @@ def start_query(spark: SparkSession, job: KafkaLandingInput, run_id: str, trigge
         reader = reader.option("maxOffsetsPerTrigger", str(job.max_offsets_per_trigger))
     if job.min_partitions:
         reader = reader.option("minPartitions", str(job.min_partitions))
-    for key, value in {**CONSUMER_DEFAULTS, **job.kafka_options}.items():
+    for key, value in {**CONSUMER_DEFAULTS, **job.kafka_options, **ISOLATION}.items():
         reader = reader.option(f"kafka.{key}", value)
+    checkpoint = checkpoint_location(spark, job.table)
     return (
         reader.load()
         .writeStream.queryName(f"tardis_land_{job.product}_{run_id[:8]}")
-        .foreachBatch(make_batch_writer(job, run_id))
-        .option("checkpointLocation", checkpoint_location(spark, job.table))
+        .foreachBatch(make_batch_writer(job, run_id, checkpoint, registry_url))
+        .option("checkpointLocation", checkpoint)
         .trigger(**trigger)
         .start()
     )
@@ -435,7 +594,11 @@ ATTEMPTS = 3
 
 
 def run_available_now(
-    spark: SparkSession, job: KafkaLandingInput, run_id: str, warn: Callable[[str], None]
+    spark: SparkSession,
+    job: KafkaLandingInput,
+    run_id: str,
+    warn: Callable[[str], None],
+    registry_url: str = "",
 ) -> None:
     """Land everything available now, restarting after a known transient failure (`RESTARTABLE`).
 
@@ -446,7 +609,7 @@ def run_available_now(
 
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            start_query(spark, job, run_id, {"availableNow": True}).awaitTermination()
+            start_query(spark, job, run_id, {"availableNow": True}, registry_url).awaitTermination()
             return
         except PySparkException as exc:
             stack = _stack(exc)
@@ -481,7 +644,7 @@ def landing_result(
     stats = run_stats(spark, [table, quarantine], run_id, since_ms)
     (landed, landed_bytes), (quarantined, _) = stats[table], stats[quarantine]
     after = landed_offsets(spark, job)
-    high = end_offsets(job.bootstrap, [job.topic], job.kafka_options).get(job.topic, {})
+    high = end_offsets(job.bootstrap, [job.topic], job.kafka_options).get(job.topic, {})  # read_committed
     return KafkaLandingResult(
         table=table,
         topic=job.topic,
@@ -506,6 +669,7 @@ def stream(
     trigger_seconds: int,
     report_seconds: float,
     max_seconds: float | None = None,
+    registry_url: str = "",
 ) -> None:
     """Streaming mode: the same query with a processing-time trigger, `report`ing every interval.
 
@@ -514,7 +678,7 @@ def stream(
     """
     changes = ensure_tables(spark, job)
     stream_id = f"stream-{uuid.uuid4().hex[:12]}"
-    query = start_query(spark, job, stream_id, {"processingTime": f"{trigger_seconds} seconds"})
+    query = start_query(spark, job, stream_id, {"processingTime": f"{trigger_seconds} seconds"}, registry_url)
     started = time.monotonic()
     since_ms = int(time.time() * 1000)
     before = landed_offsets(spark, job)
@@ -563,7 +727,8 @@ def main() -> None:
         run_id = pipes.run_id if hasattr(pipes, "run_id") else f"run-{int(time.time())}"
         run_id = str(run_id)
         prepared = time.monotonic()
-        run_available_now(spark, job, run_id, pipes.log.warning)
+        registry_url = JobEnvironment.secret(REGISTRY_URL_ENV)
+        run_available_now(spark, job, run_id, pipes.log.warning, registry_url)
         landed_at = time.monotonic()
         result = landing_result(spark, job, run_id, before, changes)
         result.phase_seconds = {
@@ -608,6 +773,7 @@ def stream_main() -> None:
         int(request["trigger_seconds"]),
         float(request["report_seconds"]),
         request.get("max_seconds"),
+        JobEnvironment.secret(REGISTRY_URL_ENV),
     )
 
 

@@ -76,3 +76,27 @@ def consume_all(topic: str) -> dict[tuple[int, int], tuple[bytes | None, bytes |
         return records
     finally:
         consumer.close()
+
+
+def land_now(spark, product: DataProduct, settings=None, registry_url: str = ""):
+    """Land the product's topic once, in this process, with the landing job's own functions (no Dagster
+    run around it: cheaper, and the same query, decoding and ledger as `land_kafka`'s main)."""
+    from tardis_dagster.defs.landing.kafka import landing_input
+    from tardis_dagster.jobs import land_kafka
+
+    job = landing_input(product, settings or get_settings())
+    changes = land_kafka.ensure_tables(spark, job)
+    before = land_kafka.landed_offsets(spark, job)
+    run_id = f"test-{uuid.uuid4().hex[:12]}"
+    land_kafka.run_available_now(spark, job, run_id, print, registry_url)
+    return land_kafka.landing_result(spark, job, run_id, before, changes)
+
+
+def fresh_topic(partitions: int = 1) -> str:
+    """A new topic of its own for one test."""
+    topic = f"it.committed.{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": get_settings().kafka_bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(
+        timeout=30
+    )
+    return topic

@@ -42,8 +42,10 @@ def encode(schema: dict[str, Any], record: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def decode(schema: dict[str, Any], data: bytes) -> dict[str, Any]:
-    """Read one schemaless Avro record written with `schema`.
+def decode(schema: dict[str, Any], data: bytes, reader: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read one schemaless Avro record written with `schema` (the writer schema), resolved to the
+    `reader` schema when given (Avro schema resolution: fields the writer lacks take the reader's
+    defaults, fields the reader lacks are skipped).
 
     Raises ValueError when the bytes do not hold exactly one record: short reads, bad unions or enum
     indexes, invalid UTF-8, and trailing bytes all count (Avro has no checksum, so garbage can
@@ -51,7 +53,7 @@ def decode(schema: dict[str, Any], data: bytes) -> dict[str, Any]:
     """
     buffer = io.BytesIO(data)
     try:
-        record = fastavro.schemaless_reader(buffer, schema, None)
+        record = fastavro.schemaless_reader(buffer, schema, reader)
     except Exception as error:  # EOFError, IndexError, UnicodeDecodeError, ...: all mean "not this schema"
         raise ValueError(f"not a valid Avro record for {_name(schema)}: {error!r}") from error
     if buffer.tell() != len(data):

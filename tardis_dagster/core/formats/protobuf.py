@@ -137,13 +137,69 @@ def message_class(descriptor_set: bytes, message_name: str) -> type[Message]:
     return message_factory.GetMessageClass(find_message(descriptor_set, message_name))
 
 
-def decode(descriptor_set: bytes, message_name: str, data: bytes) -> Message:
-    """Parse `data` as `message_name`; raises ValueError when the bytes are not a valid message."""
+def decode(descriptor_set: bytes, message_name: str, data: bytes, require_fields: bool = False) -> Message:
+    """Parse `data` as `message_name`; raises ValueError when the bytes are not a valid message.
+
+    With `require_fields`, a value that carries none of the message's fields is refused too: empty
+    bytes (or only fields of other numbers) parse as a message of all default values, which would
+    otherwise land as a record nobody sent. Proto3 does not write fields at their default value,
+    so a message sent with every field at its default is refused alike.
+    """
     cls = message_class(descriptor_set, message_name)
     try:
-        return cls.FromString(data)
+        message = cls.FromString(data)
     except Exception as error:  # DecodeError, or RuntimeError from upb on some corrupt input
         raise ValueError(f"not a valid {cls.DESCRIPTOR.full_name}: {error}") from error
+    if require_fields and not message.ListFields():
+        unknown = f" ({len(data)} bytes of fields it does not define)" if data else " (an empty value)"
+        raise ValueError(f"carries none of the fields of {cls.DESCRIPTOR.full_name}{unknown}")
+    return message
+
+
+def wire_split(data: bytes) -> tuple[int, list[int], bytes]:
+    """Split a Confluent wire-format Protobuf value into (schema id, message indexes, message bytes).
+
+    After the magic byte 0 and the 4-byte schema id comes the path of the message in the schema as
+    zigzag varints: their count, then each index; a count of 0 is the shorthand for [0] (the first
+    message). ValueError when the bytes are not that shape.
+    """
+    if len(data) < 6 or data[0] != 0:
+        raise ValueError("not the Confluent wire format (magic byte 0, schema id, message indexes)")
+    schema_id = int.from_bytes(data[1:5], "big")
+    position = 5
+
+    def varint() -> int:
+        nonlocal position
+        shift = result = 0
+        while True:
+            if position >= len(data) or shift > 63:
+                raise ValueError("truncated message indexes in the Confluent wire format")
+            byte = data[position]
+            position += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return (result >> 1) ^ -(result & 1)  # zigzag
+
+    count = varint()
+    indexes = [varint() for _ in range(count)] if count else [0]
+    return schema_id, indexes, bytes(data[position:])
+
+
+def wire_encode(schema_id: int, payload: bytes, indexes: tuple[int, ...] = (0,)) -> bytes:
+    """Confluent wire format for Protobuf: magic byte 0, schema id, message indexes, then `payload`."""
+
+    def zigzag(value: int) -> bytes:
+        value = (value << 1) ^ (value >> 63)
+        out = bytearray()
+        while True:
+            if value < 0x80:
+                return bytes([*out, value])
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+
+    path = b"\x00" if tuple(indexes) == (0,) else zigzag(len(indexes)) + b"".join(map(zigzag, indexes))
+    return b"\x00" + schema_id.to_bytes(4, "big") + path + payload
 
 
 def to_dict(message: Message) -> dict[str, Any]:

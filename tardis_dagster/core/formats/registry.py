@@ -3,7 +3,12 @@
 `POST /compatibility/subjects/{subject}/versions/latest?verbose=true` with
 `{"schema": "...", "schemaType": "JSON" | "PROTOBUF"}` (Avro is the default type and is not sent)
 answers `{"is_compatible": bool, "messages": [...]}` under the subject's configured mode. A subject
-the registry does not know yet (error 40401) has nothing to be incompatible with. Credentials may be
+the registry does not know yet (error 40401) has nothing to be incompatible with.
+
+The landing decodes each record of the Confluent wire format with the schema it was written with:
+`GET /schemas/ids/{id}` answers `{"schema": "...", "schemaType": ...}` (no type for Avro), or 404
+with error 40403 for an id the registry does not hold. Schemas under an id never change, so each is
+fetched once per process (`schema_by_id` caches them). Credentials may be
 given in the URL (`https://key:secret@host`) and are sent as HTTP basic auth.
 """
 
@@ -21,6 +26,10 @@ SchemaType = Literal["AVRO", "JSON", "PROTOBUF"]
 FORMAT_SCHEMA_TYPES: dict[str, SchemaType] = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 SUBJECT_NOT_FOUND = 40401
+SCHEMA_NOT_FOUND = 40403
+
+# (registry URL, schema id) -> (schema text, type): ids are immutable in a registry.
+_BY_ID: dict[tuple[str, int], tuple[str, SchemaType]] = {}
 
 
 class RegistryError(Exception):
@@ -71,6 +80,22 @@ class RegistryClient:
             message = answer.get("message") or "no schema in the answer"
             raise RegistryError(f"schema registry answered {status} for {subject!r}: {message}")
         return str(answer["schema"]), answer.get("schemaType", "AVRO")  # type: ignore[return-value]
+
+    def schema_by_id(self, schema_id: int) -> tuple[str, SchemaType] | None:
+        """The text and type of the schema registered under `schema_id` (GET /schemas/ids/{id}),
+        or None when the registry holds no such id; cached per process."""
+        cached = _BY_ID.get((self.url, schema_id))
+        if cached is not None:
+            return cached
+        status, answer = self._call(f"/schemas/ids/{int(schema_id)}")
+        if status == 404:
+            return None
+        if status != 200 or "schema" not in answer:
+            message = answer.get("message") or answer.get("_reason") or "no schema in the answer"
+            raise RegistryError(f"schema registry answered {status} for schema id {schema_id}: {message}")
+        found = (str(answer["schema"]), answer.get("schemaType", "AVRO"))
+        _BY_ID[(self.url, schema_id)] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
 
     def _call(self, path: str, body: dict[str, str] | None = None) -> tuple[int, dict]:
         """(HTTP status, JSON answer) of a GET, or a POST of `body`; unreachable registries raise."""

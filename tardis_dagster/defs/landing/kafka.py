@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from tardis_dagster.core import naming
-from tardis_dagster.core.jobs_io import KafkaLandingInput, KafkaLandingResult
+from tardis_dagster.core.jobs_io import REGISTRY_URL_ENV, KafkaLandingInput, KafkaLandingResult
 from tardis_dagster.core.kafka_offsets import end_offsets
 from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import DataProduct
@@ -101,8 +101,18 @@ def landing_input(product: DataProduct, settings: Settings) -> KafkaLandingInput
         quarantine_threshold=kafka.quarantine_threshold,
         max_offsets_per_trigger=settings.kafka_max_offsets_per_trigger,
         min_partitions=settings.kafka_min_partitions,
+        max_record_bytes=settings.kafka_max_record_bytes,
         **payload_schema(product, settings),
     )
+
+
+def landing_secrets(product: DataProduct, settings: Settings) -> dict[str, str]:
+    """The job's environment secrets: the registry URL (it may carry credentials) for a product whose
+    records carry the wire format's schema id, which the job looks up in the registry."""
+    kafka = product.source.kafka
+    if kafka is None or kafka.registry_subject is None or not settings.schema_registry_url:
+        return {}
+    return {REGISTRY_URL_ENV: settings.schema_registry_url}
 
 
 def landing_spec(product: DataProduct) -> dg.AssetSpec:
@@ -156,7 +166,9 @@ def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -
     def _land(context: dg.AssetExecutionContext, spark: SparkJobRunner) -> Iterator[dg.MaterializeResult]:
         yield from each_selected_asset(
             context,
-            lambda key: spark.results(context, OP_NAME, landing_input(by_key[key], settings)),
+            lambda key: spark.results(
+                context, OP_NAME, landing_input(by_key[key], settings), landing_secrets(by_key[key], settings)
+            ),
             "landing",
         )
 
