@@ -114,6 +114,7 @@ PAYLOADS: list[tuple[str, bytes]] = [
     ("empty value", b""),
     ("not an object", b"[1]"),
     (f"{DEPTH + 1} deep", _nested(DEPTH + 1)),
+    ("10,000 deep", _nested(10_000)),
 ]
 
 SCHEMA = {"type": "object", "properties": {"a": {"type": "number"}, "s": {"type": "string"}}}
