@@ -170,11 +170,6 @@ def _any_of(conditions: list[Column]) -> Column:
     return _any_of(conditions[:middle]) | _any_of(conditions[middle:])
 
 
-def _is(name: str) -> Any:
-    """A one-argument lambda for Spark's `filter`: is the element `name`."""
-    return lambda key: key == F.lit(name)
-
-
 def _probe_ddl(names: list[str], kind: str) -> str:
     return ", ".join(f"{quote(name)} {kind}" for name in names)
 
@@ -243,7 +238,9 @@ def validate(
             (name, _any_of([F.coalesce(like(parsed[name]), F.lit(False)) for _t, like in _PROBES.values()]))
             for name in strings
         ] + [(name, F.lit(True)) for name in anything]
-        twice = _any_of([(F.size(F.filter(keys, _is(name))) > 1) & used for name, used in consulted])
+        names = F.array(*[F.when(used, F.lit(name)) for name, used in consulted])  # null: not consulted
+        given_twice = F.filter(F.array_distinct(keys), lambda k: F.size(F.filter(keys, lambda x: x == k)) > 1)
+        twice = F.coalesce(F.arrays_overlap(given_twice, names), F.lit(False))
         duplicated = (F.size(keys) != F.size(F.array_distinct(keys))) & twice
         checks.append((duplicated, "a property given twice whose kind cannot be told natively"))
     df = with_violations(df, checks, error)
@@ -337,14 +334,11 @@ def _checks(
         if kind == "string" and name in temporal:
             checks.append((present & typed[name].isNull(), f"$.{name}: is not a '{node['format']}'"))
         elif kind == "string" and probed:
-            for probe, (_type, looks_like) in _PROBES.items():
-                checks.append(
-                    (
-                        F.coalesce(looks_like(field), F.lit(False))
-                        & F.col(f"_probe_{probe}")[name].isNotNull(),
-                        f"$.{name}: is not of type 'string' (a JSON {probe})",
-                    )
-                )
+            other = [
+                F.coalesce(looks_like(field), F.lit(False)) & F.col(f"_probe_{probe}")[name].isNotNull()
+                for probe, (_type, looks_like) in _PROBES.items()
+            ]
+            checks.append((_any_of(other), f"$.{name}: is not of type 'string'"))
         elif kind == "integer":
             checks.append((present & (field % 1 != 0), f"$.{name}: is not of type 'integer'"))
             checks.append((present & typed[name].isNull(), f"$.{name}: an integer beyond the 64-bit range"))
