@@ -282,3 +282,10 @@ def test_a_rejected_pii_value_is_quoted_nowhere(tmp_path: Path, spark) -> None:
         },
     }
     assert [r["member_id"] for r in good.collect()] == ["m1"]
+    # A file record's id hashes the whole row, PII included: keyed, so it cannot be reversed by guessing.
+    content = json.dumps(
+        dict(zip(("memberId", "birthDate", "visits", "points"), rows[1], strict=True)), separators=(",", ":")
+    )
+    keyed = hmac.new(pii_key(get_settings()).encode(), content.encode(), hashlib.sha256).hexdigest()
+    ids = {r["record"]: r["_source_id"] for r in bad.collect()}
+    assert ids['{"member_id":"m2","points":"20"}'] == f"drops/members.csv#{keyed}"

@@ -82,13 +82,19 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
 
 
-def source_id(sources: Sources) -> Column:
-    """A stable id of the source record: Kafka coordinates, or file plus the row's content."""
+def source_id(sources: Sources, keyed: bool = False) -> Column:
+    """A stable id of the source record: Kafka coordinates, or file plus the row's content.
+
+    `keyed` (the row holds PII): the content is HMAC-hashed with the PII key (the pads `with_hmac_pads`
+    added), since a plain hash of a row whose other values are published could be reversed by trying
+    the PII values (a birth date has some 40,000).
+    """
     if sources.source_kind == "kafka":
         return F.concat_ws(
             "/", F.col("topic"), F.col("partition").cast("string"), F.col("offset").cast("string")
         )
-    content = F.sha2(F.to_json(F.struct(*[F.col(quote(c)) for c in sources.raw_columns])), 256)
+    row = F.to_json(F.struct(*[F.col(quote(c)) for c in sources.raw_columns]))
+    content = hmac_sha256(row) if keyed else F.sha2(row, 256)
     return F.concat_ws("#", F.col("_source_file"), content)
 
 
@@ -142,7 +148,8 @@ def typed(
 ) -> tuple[DataFrame, DataFrame]:
     """(rows with every column cast to its type and PII hashed, rejected rows with column and reason)."""
     casts, errors = [], []
-    if any(c.pii for c in job.columns):
+    has_pii = any(c.pii for c in job.columns)
+    if has_pii:
         df = with_hmac_pads(df, pii_key)
     ordered_by = job.load.version_by if job.load.type == "scd2" else None
     for sourced in sources.columns:
@@ -173,7 +180,7 @@ def typed(
     reason = F.concat_ws("; ", *errors)
     staged = df.select(
         *casts,
-        source_id(sources).alias(SOURCE_ID),
+        source_id(sources, keyed=has_pii).alias(SOURCE_ID),
         F.when(reason != "", reason).alias("_reason"),
         _raw_text(sources),
     )
