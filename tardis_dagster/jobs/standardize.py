@@ -121,6 +121,8 @@ def ensure_std_tables(spark: SparkSession, job: StandardizeInput) -> list[str]:
     for name, ddl in tables.items():
         if table_exists(spark, name):
             applied += evolution.evolve(spark, name, audits.contract_columns(spark, name), job.columns)
+            if name == table:  # the change stream keeps its own layout (by load day)
+                applied += evolution.evolve_partitioning(spark, name, job.partition_by)
         else:
             spark.sql(f"CREATE TABLE {name} {ddl}")
     if not table_exists(spark, rejects):

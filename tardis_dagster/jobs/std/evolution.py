@@ -4,6 +4,9 @@ Safe (applied): a new optional column (added in the spec's position), and the ty
 supports in place: int -> bigint, float -> double, decimal(p, s) -> decimal(p', s) with p' > p.
 Refused (a clear error naming the column): a removed or renamed column, a new required column (rows
 already published have no value), and any other type change (narrowing, or a change of kind).
+
+A changed `load.partition_by` is applied by Iceberg partition evolution (`evolve_partitioning`): new
+data is written in the new layout, data already written keeps its own and stays readable.
 """
 
 from __future__ import annotations
@@ -83,6 +86,45 @@ def evolve(
 ) -> list[str]:
     """Apply the safe changes of `plan` to the table; returns the statements run."""
     statements = plan(table, published, columns)
+    for statement in statements:
+        spark.sql(statement)
+    return statements
+
+
+def partition_fields(spark: SparkSession, table: str) -> list[str]:
+    """The table's current partition fields as Spark writes them (`days(placed_at)`, `bucket(4, id)`)."""
+    rows = spark.sql(f"DESCRIBE TABLE {table}").collect()
+    return [r["data_type"] for r in rows if r["col_name"].startswith("Part ")]
+
+
+def _same_field(a: str, b: str) -> bool:
+    return a.replace(" ", "").replace("`", "").lower() == b.replace(" ", "").replace("`", "").lower()
+
+
+def partition_plan(table: str, current: list[str], wanted: list[str]) -> list[str]:
+    """The `ALTER TABLE ... DROP/ADD PARTITION FIELD` statements that turn `current` into `wanted`.
+
+    Iceberg appends an added field at the end of the spec, so the fields after the longest common
+    prefix are dropped (last first) and the wanted ones added in order: the spec ends up exactly as
+    written, and an unchanged spec gives no statement.
+    """
+    common = 0
+    while common < min(len(current), len(wanted)) and _same_field(current[common], wanted[common]):
+        common += 1
+    drops = [f"ALTER TABLE {table} DROP PARTITION FIELD {field}" for field in reversed(current[common:])]
+    adds = [f"ALTER TABLE {table} ADD PARTITION FIELD {field}" for field in wanted[common:]]
+    return [*drops, *adds]
+
+
+def evolve_partitioning(spark: SparkSession, table: str, wanted: list[str]) -> list[str]:
+    """Bring an existing table's partition spec to the spec's `partition_by` (Iceberg partition evolution).
+
+    Metadata only: files already written keep the layout they were written in and stay readable (a
+    scan plans each file by its own spec); data written from now on takes the new layout. Needs the
+    Iceberg SQL extensions (`IcebergSparkSessionExtensions`), which every Tardis session has. Returns
+    the statements run.
+    """
+    statements = partition_plan(table, partition_fields(spark, table), wanted)
     for statement in statements:
         spark.sql(statement)
     return statements
