@@ -72,6 +72,7 @@ def check_product(spec: SpecFile, files: TextFiles) -> None:
         return
     columns = _check_columns(spec, product)
     _check_load(spec, product, columns)
+    _check_built(spec, product)
     _check_source(spec, product, files)
     _check_schedule(spec, product)
     _check_quality(spec, product, columns)
@@ -176,6 +177,57 @@ def _check_load(spec: SpecFile, product: DataProduct, columns: dict[str, str]) -
                 f"cannot partition by '{partition.column}' ({column_type})",
                 "partition by a string, number, date or timestamp column",
             )
+
+
+def _check_built(spec: SpecFile, product: DataProduct) -> None:
+    """Refuse the combinations the platform would accept and then not build (no field silently dropped)."""
+    load, kind = product.load, product.source.kind
+    if kind == "sql":
+        # SQL products are dbt models (tooling/codegen/sql_products.py): no scd2 materialization, no
+        # std step (so no rejects), a merge that keeps the latest run's row, no vault staging.
+        if load.type == "scd2":
+            spec.report(
+                ("load", "type"),
+                "load type scd2 is not built for SQL products (only append, full and upsert are)",
+                "use upsert with key: for the latest row per key, or append and keep the history in your SQL",
+            )
+        if load.version_by is not None:
+            spec.report(
+                ("load", "version_by"),
+                "version_by is not applied to SQL products: an upsert keeps each key's row from the "
+                "latest run, whatever its version",
+                "remove version_by and pick the winning row in the SQL "
+                "(row_number() over (partition by <key> order by <column> desc) = 1)",
+            )
+        if "reject_threshold" in load.model_fields_set:
+            spec.report(
+                ("load", "reject_threshold"),
+                "reject_threshold is only used by kafka and files products: a SQL product's rows are "
+                "not standardized, so none are rejected",
+                "remove reject_threshold (the model contract and quality rules check a SQL product)",
+            )
+        vault = product.vault
+        if vault.hubs or vault.links or vault.satellites:
+            spec.report(
+                ("vault",),
+                "SQL products are not staged into the global model: only kafka and files products "
+                "feed hubs, links and satellites",
+                "remove vault: and map the products this SQL reads instead",
+                at_key=True,
+            )
+        return
+    vault = product.vault
+    if (
+        load.version_by is not None
+        and load.type in ("append", "full")
+        and not (vault.hubs or vault.links or vault.satellites)
+    ):
+        spec.report(
+            ("load", "version_by"),
+            f"version_by is not used by load type {load.type} without a vault mapping: it decides "
+            "which version of a key wins (upsert, scd2) or orders a satellite's history",
+            "remove version_by, or use type: upsert/scd2 with a key",
+        )
 
 
 def _check_source(spec: SpecFile, product: DataProduct, files: TextFiles) -> None:
