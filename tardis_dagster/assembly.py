@@ -11,6 +11,7 @@ import dagster as dg
 from tardis_dagster.core.settings import Settings, get_settings
 from tardis_dagster.core.specs import SpecCatalog
 from tardis_dagster.defs.alerts import alert_definitions
+from tardis_dagster.defs.automation import automation_definitions
 from tardis_dagster.defs.cost.assets import cost_definitions
 from tardis_dagster.defs.dbt.assets import dbt_definitions
 from tardis_dagster.defs.landing import landing_definitions
@@ -37,10 +38,11 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
     layers = dg.Definitions.merge(
         landing_definitions(catalog, settings),
         standardize_definitions(catalog, settings),
-        dbt_definitions(settings),  # staging, vault, SQL products and cost models: one graph
+        dbt_definitions(settings, catalog),  # staging, vault, SQL products and cost models: one graph
         cost_definitions(catalog, settings),  # the report, downstream of the dbt cost models
         alert_definitions(catalog, settings),
         schedule_definitions(catalog),
+        automation_definitions(),  # running by default: raw -> std -> vault -> marts with no clicks
         dg.Definitions(resources=build_resources(settings)),
     )
     published = {key for assets in layers.assets or [] for key in assets.keys}  # type: ignore[union-attr]

@@ -44,7 +44,7 @@ def test_vault_assets_carry_spec_ownership(graph) -> None:
     assert hub.group_name == "consumer" and hub.owners == ["team:checkout"]
     assert hub.tags["layer"] == "vault" and hub.tags["squad"] == "checkout"
     sat = graph.get(dg.AssetKey(["vault", "sat_delivery_status"]))
-    assert sat.owners == ["team:logistics"] and sat.group_name == "operations"
+    assert sat.owners == ["team:logistics", "team:#logistics-data"] and sat.group_name == "operations"
     stg = graph.get(dg.AssetKey(["stg", "order_events"]))
     assert stg.description.startswith("Staging of order_events")
     assert {"dbt", "spark", "iceberg"} <= set(stg.kinds)

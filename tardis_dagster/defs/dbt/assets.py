@@ -32,9 +32,20 @@ from dagster_dbt import (
 
 from tardis_dagster.core import naming
 from tardis_dagster.core.settings import Settings
-from tardis_dagster.lib.attributes import table_key
+from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.lib.attributes import owners, table_key
+from tardis_dagster.lib.code_references import (
+    CODE_REFERENCES,
+    model_references,
+    product_references,
+    satellite_references,
+)
 
 PLATFORM_OWNER = {"tribe": "platform", "squad": "platform"}
+# Built once: conditions are immutable. Every model runs when what it reads updates, in the same run
+# where it can (eager requests a model together with the parents requested on the same tick).
+_EAGER = dg.AutomationCondition.eager()
+_MODEL_TYPES = ("model", "seed", "snapshot")
 
 
 def dbt_executable() -> str:
@@ -56,7 +67,50 @@ def _tardis_meta(props: Mapping[str, Any]) -> dict[str, str]:
 
 class TardisDbtTranslator(DagsterDbtTranslator):
     """Asset keys `[schema, table]` (the layer and the table, like every Tardis asset); std sources
-    are the standardized assets; ownership from the specs."""
+    are the standardized assets; ownership, code references to the spec and eager automation for
+    every model.
+
+    Given the spec catalog, a model's owners add the spec's contact and its code references open the
+    spec part that generated it: the product's vault mapping (staging), its satellite entry, its
+    source (SQL products), or the hub's or link's entry in `_model.yaml`.
+    """
+
+    def __init__(
+        self, settings: DagsterDbtTranslatorSettings | None = None, catalog: SpecCatalog | None = None
+    ) -> None:
+        super().__init__(settings)
+        self._catalog = catalog
+        self._products = {p.name: p for p in catalog.products} if catalog is not None else {}
+
+    def _product(self, props: Mapping[str, Any]) -> DataProduct | None:
+        return self._products.get(_tardis_meta(props).get("product", ""))
+
+    def _contact(self, props: Mapping[str, Any]) -> str | None:
+        product = self._product(props)
+        if product is not None:
+            return product.owner.contact
+        hub_name = _tardis_meta(props).get("hub")
+        model = self._catalog.model if self._catalog is not None else None
+        hub = model.hub(hub_name) if model is not None and hub_name else None
+        return hub.owner.contact if hub is not None else None
+
+    def _code_references(self, props: Mapping[str, Any]) -> dg.CodeReferencesMetadataValue | None:
+        meta = _tardis_meta(props)
+        product = self._product(props)
+        model = self._catalog.model if self._catalog is not None else None
+        name = props.get("alias") or props["name"]
+        if product is not None:
+            if meta.get("layer") == naming.MART:
+                return product_references(product, ("source",))
+            prefix = naming.VAULT_PREFIXES["satellite"]
+            if meta.get("layer") == naming.VAULT and name.startswith(prefix):
+                return satellite_references(product, name.removeprefix(prefix))
+            return product_references(product, ("vault",))
+        if meta.get("link"):
+            return model_references(model, "links", meta["link"])
+        if meta.get("hub"):
+            return model_references(model, "hubs", meta["hub"])
+        return None
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         """`std/<table>` for any source in schema std (`std/<product>` for its change stream);
@@ -76,8 +130,14 @@ class TardisDbtTranslator(DagsterDbtTranslator):
         return _tardis_meta(dbt_resource_props)["tribe"]
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
-        """`team:<squad>`."""
-        return [f"team:{_tardis_meta(dbt_resource_props)['squad']}"]
+        """`team:<squad>` and the spec's contact (the product's, or the hub's in `_model.yaml`)."""
+        return owners(_tardis_meta(dbt_resource_props)["squad"], self._contact(dbt_resource_props))
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        """Eager for models: staging, vault and SQL products follow their inputs with no clicks."""
+        return _EAGER if dbt_resource_props["resource_type"] in _MODEL_TYPES else None
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         """tribe, squad and layer (the same tags the Spark assets carry)."""
@@ -88,7 +148,18 @@ class TardisDbtTranslator(DagsterDbtTranslator):
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         """dagster-dbt's metadata plus the table name."""
         key = self.get_asset_key(dbt_resource_props)
-        return {**super().get_metadata(dbt_resource_props), "dagster/table_name": naming.qualified(*key.path)}
+        metadata = {
+            **super().get_metadata(dbt_resource_props),
+            "dagster/table_name": naming.qualified(*key.path),
+        }
+        references = (
+            self._code_references(dbt_resource_props)
+            if dbt_resource_props["resource_type"] in _MODEL_TYPES
+            else None
+        )
+        if references is not None:
+            metadata[CODE_REFERENCES] = references
+        return metadata
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         """The model's description (from the spec), else dagster-dbt's default."""
@@ -102,10 +173,11 @@ class TardisDbtTranslator(DagsterDbtTranslator):
         return spec.merge_attributes(kinds={"iceberg"})
 
 
-TRANSLATOR = TardisDbtTranslator(
-    # Several projects' sources (the generated one, cost models' own) may name the same std table.
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+# Several projects' sources (the generated one, cost models' own) may name the same std table.
+TRANSLATOR_SETTINGS = DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_duplicate_source_asset_keys=True
 )
+TRANSLATOR = TardisDbtTranslator(settings=TRANSLATOR_SETTINGS)  # without specs: no contacts, no references
 
 
 def prepare(project: DbtProject) -> None:
@@ -123,15 +195,16 @@ def parse_project(project: DbtProject) -> None:
     cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+def build_dbt_assets(project: DbtProject, catalog: SpecCatalog | None = None) -> dg.AssetsDefinition:
     """One multi-asset over the dbt project: `dbt build` of the selected models and their tests.
 
     dbt-spark `session` connects to the Spark Connect server its profile names (`SPARK_REMOTE`).
     """
     prepare(project)
+    translator = TRANSLATOR if catalog is None else TardisDbtTranslator(TRANSLATOR_SETTINGS, catalog)
 
     @dbt_assets(
-        manifest=project.manifest_path, project=project, dagster_dbt_translator=TRANSLATOR, name="dbt"
+        manifest=project.manifest_path, project=project, dagster_dbt_translator=translator, name="dbt"
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         yield from dbt.cli(["build"], context=context).stream()
@@ -144,7 +217,8 @@ def dbt_resources(project: DbtProject) -> dict[str, DbtCliResource]:
     return {"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())}
 
 
-def dbt_definitions(settings: Settings) -> dg.Definitions:
-    """The dbt layer: staging, vault, SQL products and cost models as one multi-asset, and its resource."""
+def dbt_definitions(settings: Settings, catalog: SpecCatalog | None = None) -> dg.Definitions:
+    """The dbt layer: staging, vault, SQL products and cost models as one multi-asset, and its resource
+    (with `catalog`, models carry their spec's contact and code references)."""
     project = dbt_project(settings)
-    return dg.Definitions(assets=[build_dbt_assets(project)], resources=dbt_resources(project))
+    return dg.Definitions(assets=[build_dbt_assets(project, catalog)], resources=dbt_resources(project))

@@ -41,7 +41,7 @@ def landing_input(product: DataProduct) -> FilesLandingInput:
 
 def landing_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `raw/<product>` for a files product."""
-    attributes = asset_attributes(product, LAYER)
+    attributes = asset_attributes(product, LAYER, spec_part=("source",))
     attributes["metadata"]["source_uri"] = product.files_location()
     attributes["metadata"]["quarantine_table"] = naming.quarantine_table(product.name)
     return dg.AssetSpec(

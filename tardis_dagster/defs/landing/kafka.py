@@ -23,6 +23,7 @@ from tardis_dagster.core.kafka_offsets import end_offsets
 from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import DataProduct
 from tardis_dagster.lib.attributes import asset_attributes, table_key
+from tardis_dagster.lib.code_references import CODE_REFERENCES, product_references
 from tardis_dagster.lib.execution import by_tribe, each_selected_asset
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
@@ -102,6 +103,7 @@ def landing_input(product: DataProduct, settings: Settings) -> KafkaLandingInput
         max_offsets_per_trigger=settings.kafka_max_offsets_per_trigger,
         min_partitions=settings.kafka_min_partitions,
         max_record_bytes=settings.kafka_max_record_bytes,
+        format_assertion=kafka.format_assertion,
         **payload_schema(product, settings),
     )
 
@@ -117,7 +119,7 @@ def landing_secrets(product: DataProduct, settings: Settings) -> dict[str, str]:
 
 def landing_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `raw/<product>` for a Kafka product."""
-    attributes = asset_attributes(product, LAYER)
+    attributes = asset_attributes(product, LAYER, spec_part=("source",))
     kafka = product.source.kafka
     assert kafka is not None
     attributes["metadata"].update(
@@ -142,6 +144,7 @@ def quarantine_check(product: DataProduct) -> dg.AssetCheckSpec:
             f"At most {threshold:.1%} of a run's records may fail to decode "
             "(source.kafka.quarantine_threshold)."
         ),
+        metadata={CODE_REFERENCES: product_references(product, ("source", "kafka"))},
     )
 
 

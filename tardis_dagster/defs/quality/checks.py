@@ -17,6 +17,7 @@ from tardis_dagster.core.jobs_io import QualityChecksInput
 from tardis_dagster.core.quality import compile_rules, describe_rule, published_table, read_tables
 from tardis_dagster.core.specs import DataProduct, QualityRule, SpecCatalog
 from tardis_dagster.lib.attributes import published_key
+from tardis_dagster.lib.code_references import CODE_REFERENCES, product_references, rule_location
 from tardis_dagster.lib.execution import by_tribe
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
@@ -33,7 +34,11 @@ def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
         description=rule.description or describe_rule(rule),
         blocking=rule.severity == "error",
         automation_condition=_EAGER,
-        metadata={"rule": rule.kind, "severity": rule.severity},
+        metadata={
+            "rule": rule.kind,
+            "severity": rule.severity,
+            CODE_REFERENCES: product_references(product, rule_location(product, rule.check_name)),
+        },
     )
 
 

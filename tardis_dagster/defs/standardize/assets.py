@@ -17,6 +17,7 @@ from tardis_dagster.core.jobs_io import PII_KEY_ENV, ContractColumn, LoadPolicy,
 from tardis_dagster.core.settings import Settings, pii_key
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
 from tardis_dagster.lib.attributes import asset_attributes, table_key
+from tardis_dagster.lib.code_references import CODE_REFERENCES, product_references
 from tardis_dagster.lib.execution import by_tribe, each_selected_asset
 from tardis_dagster.lib.freshness import freshness_policy
 from tardis_dagster.lib.spark_runner import SparkJobRunner
@@ -71,7 +72,7 @@ def standardize_input(product: DataProduct) -> StandardizeInput:
 
 def std_spec(product: DataProduct) -> dg.AssetSpec:
     """The asset spec of `std/<product>`, downstream of `raw/<product>`."""
-    attributes = asset_attributes(product, LAYER)
+    attributes = asset_attributes(product, LAYER, spec_part=("schema",))
     attributes["metadata"]["rejects_table"] = naming.rejects_table(product.name)
     changes = naming.changes_table(product.name, product.load.type)
     if changes:
@@ -114,6 +115,7 @@ def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -
             description="Write-audit-publish: "
             + ", ".join(load_policy(product).audit_names)
             + " must pass to publish.",
+            metadata={CODE_REFERENCES: product_references(product, ("load",))},
         )
         for key, product in by_key.items()
     ]
