@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tardis_dagster.tooling.cli import check, contract, demo, local, specs, stream
+from tardis_dagster.tooling.cli import check, contract, demo, local, new, specs, stream
 from tardis_dagster.tooling.cli.generate import generate
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.command("schema")(specs.schema)
 app.command("stream")(stream.stream)
 app.command("check")(check.check)
 app.command("generate")(generate)
+app.command("new")(new.new)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
 app.add_typer(contract.app, name="contract")
