@@ -158,7 +158,9 @@ def test_json_schema_matrix(
 
 def test_the_reason_names_the_property_and_the_content_model() -> None:
     [reason] = jsonschema.incompatibilities(obj({**ID, "n": STR}), obj(ID))
-    assert reason.startswith("#/properties/n: property added to an open content model")
+    assert reason.startswith(
+        "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL at #/properties/n (property 'n' added to an open"
+    )
 
 
 V1 = obj({**ID, "n": STR}, extra=False)

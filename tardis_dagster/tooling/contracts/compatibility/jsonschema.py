@@ -1,413 +1,805 @@
-"""JSON Schema compatibility: can a reader schema accept every document a writer schema accepts?
+"""JSON Schema compatibility as Confluent Schema Registry decides it, with Tardis's safety additions.
 
-Data written with `writer` is readable with `reader` when every instance valid under the writer is
-valid under the reader (the writer's language is a subset of the reader's). This gives Confluent's
-JSON Schema rules, including the content-model ones:
+A port of the registry's JSON Schema diff (`json-schema-provider/.../json/diff/`: `SchemaDiff`,
+`ObjectSchemaDiff`, `ArraySchemaDiff`, `CombinedSchemaDiff`, `NumberSchemaDiff`, `StringSchemaDiff`,
+`EnumSchemaDiff`, `ConstSchemaDiff`, `NotSchemaDiff`) on the schema tree of `jsonschema_model`. The
+registry compares the earlier schema (`original`, the writer) with the new one (`update`, the
+reader) and lists `Difference`s; the change is compatible when every difference is in its
+`SchemaDiff.COMPATIBLE_CHANGES` (COMPATIBLE below, copied type for type).
 
-- open content model (`additionalProperties` absent or true): the writer may have sent any extra
-  property, so a reader that adds a typed property, or closes the model, cannot read old data;
-  removing a property from an open reader is fine;
-- closed content model (`additionalProperties: false`): the writer never sent unknown properties,
-  so a reader may add optional properties; removing one from a closed reader is incompatible;
-- partially open (`additionalProperties: {schema}`): a property moves between `properties` and the
-  additional schema only when the schemas agree;
-- a property the reader requires must be required by the writer; types may widen (integer ->
-  number, adding a type) but not narrow; enums may grow but not shrink; bounds (minimum, maxLength,
-  minItems, ...) may loosen but not tighten; a changed pattern or format is incompatible.
-
-Local `$ref`s (`#/$defs/...`) are followed; `allOf` is merged, `anyOf`/`oneOf` compared branch by
-branch. Keywords not analysed here (`if`/`then`, `dependentSchemas`, ...) are compared for equality:
-a change in one is reported as incompatible rather than guessed.
+Where the registry's answer lets data through that the new schema rejects, Tardis keeps the safe
+answer and adds a difference of its own (TARDIS_INCOMPATIBLE, each with its reason in
+docs/contracts.md "Deliberate differences"): a newly required property the registry does not see
+(not in `properties` of both versions) or one with a `default` (the landing fills no defaults);
+adding a property to a model that is open beside its `patternProperties`; `patternProperties`,
+`propertyNames`, `unevaluatedProperties`, `unevaluatedItems`, `contains`, `minContains`,
+`maxContains`, `format` and `if`/`then`/`else` (the registry's diff does not compare them); a draft-04
+boolean `exclusiveMinimum` becomes an exclusive limit. Anything the model cannot analyse is
+"cannot decide, treated as breaking" naming the keyword.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from tardis_dagster.tooling.contracts.compatibility import jsonschema_model as model
+from tardis_dagster.tooling.contracts.compatibility.jsonschema_model import Node
 
 Schema = dict[str, Any] | bool
 
-ANNOTATIONS = frozenset(
+# SchemaDiff.COMPATIBLE_CHANGES of confluentinc/schema-registry, then the types its Difference.Type
+# names for 2019-09/2020-12 keywords whose error messages (Difference.error) mark the others breaking.
+COMPATIBLE = frozenset(
     {
-        "$schema",
-        "$id",
-        "$comment",
-        "$anchor",
-        "$defs",
-        "definitions",
-        "title",
-        "description",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "contentMediaType",
-        "contentEncoding",
+        "ID_CHANGED",
+        "DESCRIPTION_CHANGED",
+        "TITLE_CHANGED",
+        "DEFAULT_CHANGED",
+        "SCHEMA_REMOVED",
+        "TYPE_EXTENDED",
+        "MAX_LENGTH_INCREASED",
+        "MAX_LENGTH_REMOVED",
+        "MIN_LENGTH_DECREASED",
+        "MIN_LENGTH_REMOVED",
+        "PATTERN_REMOVED",
+        "MAXIMUM_INCREASED",
+        "MAXIMUM_REMOVED",
+        "MINIMUM_DECREASED",
+        "MINIMUM_REMOVED",
+        "EXCLUSIVE_MAXIMUM_INCREASED",
+        "EXCLUSIVE_MAXIMUM_REMOVED",
+        "EXCLUSIVE_MINIMUM_DECREASED",
+        "EXCLUSIVE_MINIMUM_REMOVED",
+        "MULTIPLE_OF_REDUCED",
+        "MULTIPLE_OF_REMOVED",
+        "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED",
+        "REQUIRED_ATTRIBUTE_REMOVED",
+        "DEPENDENCY_ARRAY_NARROWED",
+        "DEPENDENCY_ARRAY_REMOVED",
+        "DEPENDENCY_SCHEMA_REMOVED",
+        "MAX_PROPERTIES_INCREASED",
+        "MAX_PROPERTIES_REMOVED",
+        "MIN_PROPERTIES_DECREASED",
+        "MIN_PROPERTIES_REMOVED",
+        "ADDITIONAL_PROPERTIES_ADDED",
+        "ADDITIONAL_PROPERTIES_EXTENDED",
+        "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL",
+        "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL",
+        "OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL",
+        "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+        "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL",
+        "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        "MAX_ITEMS_INCREASED",
+        "MAX_ITEMS_REMOVED",
+        "MIN_ITEMS_DECREASED",
+        "MIN_ITEMS_REMOVED",
+        "UNIQUE_ITEMS_REMOVED",
+        "ADDITIONAL_ITEMS_ADDED",
+        "ADDITIONAL_ITEMS_EXTENDED",
+        "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL",
+        "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL",
+        "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+        "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL",
+        "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        "ENUM_ARRAY_EXTENDED",
+        "COMBINED_TYPE_EXTENDED",
+        "PRODUCT_TYPE_NARROWED",
+        "SUM_TYPE_EXTENDED",
+        "NOT_TYPE_NARROWED",
+        # 2019-09 / 2020-12 keywords (reasoning: like ADDITIONAL_*; Difference.error lists the rest)
+        "UNEVALUATED_PROPERTIES_ADDED",
+        "UNEVALUATED_PROPERTIES_EXTENDED",
+        "UNEVALUATED_ITEMS_ADDED",
+        "UNEVALUATED_ITEMS_EXTENDED",
+        "MIN_CONTAINS_DECREASED",
+        "MIN_CONTAINS_REMOVED",
+        "MAX_CONTAINS_INCREASED",
+        "MAX_CONTAINS_REMOVED",
+        "CONTAINS_REMOVED",
+        "PROPERTY_NAMES_REMOVED",
+        "FORMAT_REMOVED",
+        "PATTERN_PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL",
     }
 )
-ANALYSED = frozenset(
-    {
-        "$ref",
-        "type",
-        "enum",
-        "const",
-        "allOf",
-        "anyOf",
-        "oneOf",
-        "not",
-        "properties",
-        "required",
-        "additionalProperties",
-        "patternProperties",
-        "minProperties",
-        "maxProperties",
-        "items",
-        "prefixItems",
-        "minItems",
-        "maxItems",
-        "uniqueItems",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "format",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "multipleOf",
-    }
+# Differences only Tardis reports: the registry calls these changes compatible, data says otherwise.
+TARDIS_INCOMPATIBLE = {
+    "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED": "required now; a default does not help, the landing fills none",
+    "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL": "required; the landing fills no defaults",
+    "PATTERN_PROPERTY_ADDED": "old data may hold names matching the new pattern with other values",
+    "PATTERN_PROPERTY_REMOVED": "old data under the pattern now meets additionalProperties",
+    "PROPERTY_NAMES_ADDED": "old data may hold property names the new propertyNames rejects",
+    "CONTAINS_ADDED": "old arrays may hold no item matching the new contains",
+    "FORMAT_ADDED": "the landing asserts formats; old strings may not match it",
+    "FORMAT_CHANGED": "the landing asserts formats; old strings may not match the new one",
+    "CONDITIONAL_CHANGED": "if/then/else changed; cannot decide, treated as breaking",
+    "CANNOT_DECIDE": "cannot decide, treated as breaking",
+}
+REGISTRY_CALLS_COMPATIBLE = frozenset(
+    {"REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED", "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL"}
 )
-ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference: the registry's type name (or a Tardis one) at a JSON pointer, with a detail."""
+
+    type: str
+    path: str
+    detail: str = ""
+
+    @property
+    def compatible(self) -> bool:
+        """Whether this difference alone keeps old data readable (Tardis's safety rules applied)."""
+        return self.type in COMPATIBLE and self.type not in REGISTRY_CALLS_COMPATIBLE
+
+    def __str__(self) -> str:
+        note = self.detail or TARDIS_INCOMPATIBLE.get(self.type, "") or _explain(self)
+        return f"{self.type} at {self.path}" + (f" ({note})" if note else "")
+
+
+REQUIRED_NOW = "property '{name}' is required now; old data may lack it"
+_EXPLAINED = {
+    "TYPE_CHANGED": "the type changed",
+    "TYPE_NARROWED": "number narrowed to integer",
+    "SCHEMA_ADDED": "a schema now constrains what was unconstrained",
+    "REQUIRED_ATTRIBUTE_ADDED": REQUIRED_NOW,
+    "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL": REQUIRED_NOW,
+    "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "property '{name}' added to an open content model: old data "
+    "may hold any value under this name (close the model with additionalProperties: false, or leave "
+    "it untyped)",
+    "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL": "property '{name}' removed from a closed content model: "
+    "old data has it, the new schema rejects unknown properties",
+    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": "old data may hold '{name}' with values of "
+    "additionalProperties/patternProperties that the new property schema rejects",
+    "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": "old values of '{name}' do not fit the "
+    "additionalProperties/patternProperties schema that now applies to it",
+    "ADDITIONAL_PROPERTIES_REMOVED": "the content model was closed: old data may hold properties now "
+    "rejected",
+    "ADDITIONAL_PROPERTIES_NARROWED": "additional properties must now match a schema",
+    "ENUM_ARRAY_NARROWED": "enum values removed",
+    "ENUM_ARRAY_CHANGED": "enum or const values changed",
+    "COMBINED_TYPE_CHANGED": "allOf/anyOf/oneOf changed to a stricter kind",
+    "COMBINED_TYPE_SUBSCHEMAS_CHANGED": "a subschema of allOf/anyOf/oneOf has no compatible counterpart",
+    "SUM_TYPE_NARROWED": "a branch of anyOf/oneOf removed",
+    "PRODUCT_TYPE_EXTENDED": "allOf gained a part",
+    "NOT_TYPE_EXTENDED": "'not' now excludes more",
+    "UNIQUE_ITEMS_ADDED": "items must be unique now",
+}
+
+
+def _explain(difference: Difference) -> str:
+    """A plain-words reason for an incompatible difference (the registry gives only its type)."""
+    name = difference.path.rsplit("/", 1)[-1]
+    if difference.type in _EXPLAINED:
+        return _EXPLAINED[difference.type].format(name=name)
+    if difference.compatible:
+        return ""
+    for suffix, words in (
+        ("_ADDED", "added; old data may not meet it"),
+        ("_INCREASED", "raised; old data may not meet it"),
+        ("_DECREASED", "lowered; old data may not meet it"),
+        ("_EXPANDED", "made stricter; old data may not meet it"),
+        ("_CHANGED", "changed; old data may not meet it"),
+        ("_NARROWED", "narrowed; old data may not meet it"),
+        ("_REMOVED", "removed; old data may need it"),
+    ):
+        if difference.type.endswith(suffix):
+            return f"'{name}' {words}"
+    return ""
 
 
 def incompatibilities(reader: Schema, writer: Schema) -> list[str]:
-    """Why some document valid under `writer` may be invalid under `reader`; empty when none can be."""
-    return _Comparison(reader, writer).subset(writer, reader, "#")
+    """Why data written with `writer` may be rejected by `reader`; empty when the change is compatible."""
+    return [str(d) for d in differences(writer, reader) if not d.compatible]
 
 
-class _Comparison:
-    """One reader/writer comparison: keeps both roots to resolve `$ref`s and guards recursion."""
+def differences(original: Schema, update: Schema) -> list[Difference]:
+    """Every difference from `original` (the earlier/writer schema) to `update` (the reader schema)."""
+    if original == update:
+        return []
+    context = _Context()
+    _compare(context, model.load(original), model.load(update))
+    return context.found
 
-    def __init__(self, reader_root: Schema, writer_root: Schema) -> None:
-        self.roots = {"reader": reader_root, "writer": writer_root}
-        self.in_progress: set[tuple[int, int]] = set()
 
-    def resolve(self, schema: Schema, side: str) -> Schema:
-        """Follow local `$ref`s (JSON pointers into the same document); siblings of `$ref` are kept."""
-        seen = 0
-        while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-            ref = schema["$ref"]
-            if not ref.startswith("#"):
-                raise ValueError(f"remote $ref {ref!r} is not supported; inline it or use #/$defs/...")
-            target: Any = self.roots[side]
-            for part in [p for p in ref[1:].split("/") if p]:
-                part = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(target, dict) or part not in target:
-                    raise ValueError(f"$ref {ref!r} points at nothing")
-                target = target[part]
-            rest = {key: value for key, value in schema.items() if key != "$ref"}
-            schema = {**target, **rest} if isinstance(target, dict) and rest else target
-            seen += 1
-            if seen > 64:
-                raise ValueError(f"$ref {ref!r} does not resolve to a schema (a cycle of references)")
-        return _merge_all_of(schema) if isinstance(schema, dict) else schema
+class _Context:
+    """The registry's diff Context: a JSON path, found differences, schemas being compared (cycles)."""
 
-    def subset(self, writer: Schema, reader: Schema, path: str) -> list[str]:
-        """Reasons why some instance of `writer` is not an instance of `reader` (at JSON pointer `path`)."""
-        writer = self.resolve(writer, "writer")
-        reader = self.resolve(reader, "reader")
-        key = (id(writer), id(reader))
-        if key in self.in_progress:  # a recursive schema: assume the pair holds while checking it
-            return []
-        self.in_progress.add(key)
+    def __init__(self, path: list[str] | None = None, active: set[int] | None = None) -> None:
+        self.path = list(path or [])
+        self.active = set(active or ())
+        self.found: list[Difference] = []
+
+    def sub(self) -> _Context:
+        return _Context(self.path, self.active)
+
+    @property
+    def compatible(self) -> bool:
+        return all(d.compatible for d in self.found)
+
+    def add(self, kind: str, attribute: str | None = None, detail: str = "") -> None:
+        parts = self.path + ([attribute] if attribute else [])
+        self.found.append(Difference(kind, "#/" + "/".join(parts), detail))
+
+    @contextmanager
+    def at(self, *parts: str) -> Iterator[None]:
+        self.path.extend(parts)
         try:
-            return self._subset(writer, reader, path)
+            yield
         finally:
-            self.in_progress.discard(key)
-
-    def _subset(self, writer: Schema, reader: Schema, path: str) -> list[str]:
-        if _accepts_all(reader) or writer is False:
-            return []
-        if reader is False:
-            return [f"{path}: the reader accepts nothing here, the writer does"]
-        assert isinstance(reader, dict)
-        writer_dict: dict[str, Any] = {} if writer is True else writer  # type: ignore[assignment]
-        for branches in ("anyOf", "oneOf"):
-            if branches in writer_dict:
-                rest = {k: v for k, v in writer_dict.items() if k != branches}
-                return [
-                    problem
-                    for index, branch in enumerate(writer_dict[branches])
-                    for problem in self.subset(_and(rest, branch), reader, f"{path}/{branches}/{index}")
-                ]
-        writer_types = _type_set(writer_dict.get("type", []))
-        if len(writer_types) > 1 and ("anyOf" in reader or "oneOf" in reader):
-            # `type: [string, null]` against `anyOf: [{type: string}, {type: null}]`: one type at a time
-            return [
-                problem
-                for kind in sorted(writer_types)
-                for problem in self.subset({**writer_dict, "type": kind}, reader, path)
-            ]
-        for branches in ("anyOf", "oneOf"):
-            if branches in reader:
-                rest = {k: v for k, v in reader.items() if k != branches}
-                attempts = [
-                    self.subset(writer_dict, _and(rest, branch), f"{path}/{branches}/{index}")
-                    for index, branch in enumerate(reader[branches])
-                ]
-                if any(not attempt for attempt in attempts):
-                    return []
-                return [
-                    f"{path}: the writer's schema fits none of the reader's {branches} branches "
-                    f"({attempts[0][0] if attempts and attempts[0] else 'no branches'})"
-                ]
-        problems: list[str] = []
-        problems += _unanalysed(writer_dict, reader, path)
-        if "not" in reader and writer_dict.get("not") != reader["not"]:
-            problems.append(f"{path}: 'not' changed")
-        problems += _types(writer_dict, reader, path)
-        problems += _enums(writer_dict, reader, path)
-        shared = _types_of(writer_dict) & _types_of(reader)
-        if shared & {"number", "integer"}:
-            problems += _numbers(writer_dict, reader, path)
-        if "string" in shared:
-            problems += _strings(writer_dict, reader, path)
-        if "array" in shared:
-            problems += self._arrays(writer_dict, reader, path)
-        if "object" in shared:
-            problems += self._objects(writer_dict, reader, path)
-        return problems
-
-    def _arrays(self, writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-        problems = _bound(writer, reader, "minItems", path, lower=True)
-        problems += _bound(writer, reader, "maxItems", path, lower=False)
-        if reader.get("uniqueItems") and not writer.get("uniqueItems"):
-            problems.append(f"{path}: the reader requires unique items, the writer does not")
-        writer_prefix = writer.get("prefixItems", [])
-        reader_prefix = reader.get("prefixItems", [])
-        for index in range(max(len(writer_prefix), len(reader_prefix))):
-            w = writer_prefix[index] if index < len(writer_prefix) else writer.get("items", True)
-            r = reader_prefix[index] if index < len(reader_prefix) else reader.get("items", True)
-            problems += self.subset(w, r, f"{path}/prefixItems/{index}")
-        if "items" in reader:
-            problems += self.subset(writer.get("items", True), reader["items"], f"{path}/items")
-        return problems
-
-    def _objects(self, writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-        problems: list[str] = []
-        writer_props: dict[str, Schema] = writer.get("properties", {})
-        reader_props: dict[str, Schema] = reader.get("properties", {})
-        writer_extra: Schema = writer.get("additionalProperties", True)
-        reader_extra: Schema = reader.get("additionalProperties", True)
-        for name in sorted(set(writer_props) | set(reader_props)):
-            where = f"{path}/properties/{name}"
-            written = writer_props.get(name, writer_extra)
-            if name not in writer_props and _accepts_all(written) and not _accepts_all(reader_props[name]):
-                problems.append(
-                    f"{where}: property added to an open content model (old data may hold any value "
-                    "under this name; close the model with additionalProperties: false, or leave it untyped)"
-                )
-                continue
-            if name not in reader_props and reader_extra is False and written is not False:
-                problems.append(
-                    f"{where}: property removed from a closed content model (old data has it, "
-                    "the reader rejects unknown properties)"
-                )
-                continue
-            problems += self.subset(written, reader_props.get(name, reader_extra), where)
-        if reader_extra is False and not _rejects_all(writer_extra):
-            problems.append(
-                f"{path}: the content model was closed (additionalProperties: false); "
-                "old data may hold properties the reader now rejects"
-            )
-        elif not _accepts_all(reader_extra) and reader_extra is not False:
-            problems += self.subset(writer_extra, reader_extra, f"{path}/additionalProperties")
-        newly_required = sorted(set(reader.get("required", [])) - set(writer.get("required", [])))
-        for name in newly_required:
-            problems.append(f"{path}/required: property '{name}' is required now; old data may lack it")
-        if reader.get("patternProperties", {}) != writer.get("patternProperties", {}):
-            problems.append(f"{path}/patternProperties: changed (compared for equality only)")
-        problems += _bound(writer, reader, "minProperties", path, lower=True)
-        problems += _bound(writer, reader, "maxProperties", path, lower=False)
-        return problems
+            del self.path[len(self.path) - len(parts) :]
 
 
-def _accepts_all(schema: Schema) -> bool:
-    if schema is True:
-        return True
-    return isinstance(schema, dict) and not (set(schema) - ANNOTATIONS)
+def _normalize(node: Node | None) -> Node | None:
+    seen = 0
+    while isinstance(node, model.ReferenceSchema) and seen < 64:
+        node, seen = node.referred, seen + 1
+    if isinstance(node, model.ReferenceSchema):
+        return model.Unsupported(reason=f"$ref {node.ref!r} is a cycle of references")
+    return node
 
 
-def _rejects_all(schema: Schema) -> bool:
-    return schema is False or (isinstance(schema, dict) and schema.get("not") in ({}, True))
+def _compare(ctx: _Context, original: Node | None, update: Node | None) -> None:
+    """SchemaDiff.compare."""
+    if original is None and update is None:
+        return
+    if original is None:
+        ctx.add("SCHEMA_ADDED")
+        return
+    if update is None:
+        ctx.add("SCHEMA_REMOVED")
+        return
+    original, update = _normalize(original), _normalize(update)
+    assert original is not None and update is not None
+    for node in (original, update):
+        if isinstance(node, model.Unsupported):
+            ctx.add("CANNOT_DECIDE", detail=f"{node.reason}; cannot decide, treated as breaking")
+            return
+    if _singleton_or_union_rules(ctx, original, update):
+        return
+    if type(original) is not type(update):
+        # TrueSchema extends EmptySchema: anything may become {} / true, false may become anything
+        if not isinstance(original, model.FalseSchema) and not isinstance(update, model.EmptySchema):
+            ctx.add("TYPE_CHANGED")
+        return
+    if id(original) in ctx.active:  # a recursive schema: the pair is being compared further up
+        return
+    ctx.active.add(id(original))
+    try:
+        _annotations(ctx, original, update)
+        comparer = _COMPARERS.get(type(original))
+        if comparer is not None:
+            comparer(ctx, original, update)
+    finally:
+        ctx.active.discard(id(original))
 
 
-def _and(rest: dict[str, Any], branch: Schema) -> Schema:
-    """A branch with its parent's other keywords (`{type: object, anyOf: [...]}`): both apply."""
-    if branch is False:
-        return False
-    if branch is True:
-        return rest or True
-    return _merge_all_of({"allOf": [rest, branch]}) if rest else branch
+def _singleton_or_union_rules(ctx: _Context, original: Node, update: Node) -> bool:
+    """SchemaDiff's special cases between a combined and a plain schema; True when they decided."""
+    if not isinstance(original, model.CombinedSchema) and isinstance(update, model.CombinedSchema):
+        if len(update.subschemas) == 1:
+            sub = ctx.sub()
+            _compare(sub, original, update.subschemas[0])
+            if sub.compatible:
+                ctx.found += sub.found
+                return True
+        elif update.criterion in ("anyOf", "oneOf"):
+            for branch in update.subschemas:
+                sub = ctx.sub()
+                _compare(sub, original, branch)
+                if sub.compatible:
+                    ctx.found += sub.found
+                    ctx.add("SUM_TYPE_EXTENDED")
+                    return True
+    elif isinstance(original, model.CombinedSchema) and not isinstance(update, model.CombinedSchema):
+        if len(original.subschemas) == 1:
+            sub = ctx.sub()
+            _compare(sub, original.subschemas[0], update)
+            if sub.compatible:
+                ctx.found += sub.found
+                return True
+        elif original.criterion == "allOf":
+            for part in original.subschemas:
+                sub = ctx.sub()
+                _compare(sub, part, update)
+                if sub.compatible:
+                    ctx.found += sub.found
+                    ctx.add("PRODUCT_TYPE_NARROWED")
+                    return True
+    return False
 
 
-def _merge_all_of(schema: dict[str, Any]) -> dict[str, Any]:
-    """Fold `allOf` into its parent: properties merge, required lists unite, types intersect."""
-    if "allOf" not in schema:
-        return schema
-    merged = {key: value for key, value in schema.items() if key != "allOf"}
-    for part in schema["allOf"]:
-        if not isinstance(part, dict):
-            if part is False:
-                return {"not": {}}
-            continue
-        part = _merge_all_of(part)
-        for key, value in part.items():
-            if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required":
-                merged["required"] = sorted({*merged.get("required", []), *value})
-            elif key == "type" and "type" in merged:
-                both = _type_set(merged["type"]) & _type_set(value)
-                merged["type"] = sorted(both)
-            else:
-                merged.setdefault(key, value)
-    return merged
-
-
-def _type_set(value: Any) -> set[str]:
-    return {value} if isinstance(value, str) else set(value)
-
-
-def _types_of(schema: dict[str, Any]) -> set[str]:
-    """The JSON types a schema admits ("integer" implied by "number")."""
-    if "type" in schema:
-        types = _type_set(schema["type"])
-    elif "enum" in schema or "const" in schema:
-        types = {_json_type(value) for value in _enum(schema) or []}
-    else:
-        types = set(ALL_TYPES)
-    if "number" in types:
-        types.add("integer")
-    return types
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _types(writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-    if "type" not in reader:
-        return []
-    allowed = _types_of(reader)
-    if "type" not in writer and "enum" not in writer and "const" not in writer:
-        return [f"{path}: the reader requires type {_show(reader['type'])}, the writer allowed any type"]
-    if _types_of(writer) - allowed:
-        before = _show(writer.get("type", sorted(_types_of(writer))))
-        return [f"{path}: type {before} narrowed to {_show(reader['type'])}"]
-    return []
-
-
-def _enum(schema: dict[str, Any]) -> list[Any] | None:
-    if "const" in schema:
-        return [schema["const"]]
-    return list(schema["enum"]) if "enum" in schema else None
-
-
-def _enums(writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-    allowed = _enum(reader)
-    if allowed is None:
-        return []
-    written = _enum(writer)
-    if written is None:
-        if _types_of(writer) <= {"null"} and None in allowed:
-            return []
-        return [f"{path}: the reader allows only {allowed}, the writer any value"]
-    removed = [value for value in written if value not in allowed]
-    return [f"{path}: value(s) {removed} no longer allowed"] if removed else []
-
-
-def _bound(writer: dict[str, Any], reader: dict[str, Any], key: str, path: str, *, lower: bool) -> list[str]:
-    if key not in reader:
-        return []
-    limit = reader[key]
-    given = writer.get(key)
-    if given is None:
-        return [f"{path}: {key} {limit} added"]
-    tighter = given < limit if lower else given > limit
-    return [f"{path}: {key} tightened from {given} to {limit}"] if tighter else []
-
-
-def _numbers(writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-    problems: list[str] = []
-    for inclusive, exclusive, lower in (
-        ("minimum", "exclusiveMinimum", True),
-        ("maximum", "exclusiveMaximum", False),
+def _annotations(ctx: _Context, original: Node, update: Node) -> None:
+    for attribute, kind in (
+        ("id", "ID_CHANGED"),
+        ("title", "TITLE_CHANGED"),
+        ("description", "DESCRIPTION_CHANGED"),
+        ("default", "DEFAULT_CHANGED"),
     ):
-        reader_limit = _limit(reader, inclusive, exclusive)
-        if reader_limit is None:
-            continue
-        writer_limit = _limit(writer, inclusive, exclusive)
-        if writer_limit is None:
-            problems.append(f"{path}: {inclusive} bound {reader_limit[0]} added")
-            continue
-        (r_value, r_open), (w_value, w_open) = reader_limit, writer_limit
-        if lower:
-            ok = w_value > r_value or (w_value == r_value and (w_open or not r_open))
+        if getattr(original, attribute) != getattr(update, attribute):
+            ctx.add(kind)
+
+
+def _limit(ctx: _Context, keyword: str, before: Any, after: Any) -> None:
+    """The ADDED/REMOVED/INCREASED/DECREASED difference of one bound (NAME_ADDED etc., as the registry)."""
+    name = {
+        "maxLength": "MAX_LENGTH",
+        "minLength": "MIN_LENGTH",
+        "maximum": "MAXIMUM",
+        "minimum": "MINIMUM",
+        "exclusiveMaximum": "EXCLUSIVE_MAXIMUM",
+        "exclusiveMinimum": "EXCLUSIVE_MINIMUM",
+        "maxProperties": "MAX_PROPERTIES",
+        "minProperties": "MIN_PROPERTIES",
+        "maxItems": "MAX_ITEMS",
+        "minItems": "MIN_ITEMS",
+        "maxContains": "MAX_CONTAINS",
+        "minContains": "MIN_CONTAINS",
+    }[keyword]
+    if before == after:
+        return
+    if before is None:
+        ctx.add(f"{name}_ADDED", keyword)
+    elif after is None:
+        ctx.add(f"{name}_REMOVED", keyword)
+    elif before < after:
+        ctx.add(f"{name}_INCREASED", keyword)
+    else:
+        ctx.add(f"{name}_DECREASED", keyword)
+
+
+def _strings(ctx: _Context, original: Any, update: Any) -> None:
+    """StringSchemaDiff, plus `format` (Tardis: the landing asserts formats)."""
+    _limit(ctx, "maxLength", original.max_length, update.max_length)
+    _limit(ctx, "minLength", original.min_length, update.min_length)
+    if original.pattern is None and update.pattern is not None:
+        ctx.add("PATTERN_ADDED", "pattern")
+    elif original.pattern is not None and update.pattern is None:
+        ctx.add("PATTERN_REMOVED", "pattern")
+    elif original.pattern != update.pattern:
+        ctx.add("PATTERN_CHANGED", "pattern")
+    if original.format is None and update.format is not None:
+        ctx.add("FORMAT_ADDED", "format")
+    elif original.format is not None and update.format is None:
+        ctx.add("FORMAT_REMOVED", "format")
+    elif original.format != update.format:
+        ctx.add("FORMAT_CHANGED", "format")
+
+
+def _numbers(ctx: _Context, original: Any, update: Any) -> None:
+    """NumberSchemaDiff (multipleOf compared exactly, where the registry truncates to integers)."""
+    _limit(ctx, "maximum", original.maximum, update.maximum)
+    _limit(ctx, "minimum", original.minimum, update.minimum)
+    _limit(ctx, "exclusiveMaximum", original.exclusive_maximum, update.exclusive_maximum)
+    _limit(ctx, "exclusiveMinimum", original.exclusive_minimum, update.exclusive_minimum)
+    before, after = _decimal(original.multiple_of), _decimal(update.multiple_of)
+    if before != after:
+        if before is None:
+            ctx.add("MULTIPLE_OF_ADDED", "multipleOf")
+        elif after is None:
+            ctx.add("MULTIPLE_OF_REMOVED", "multipleOf")
+        elif after % before == 0:
+            ctx.add("MULTIPLE_OF_EXPANDED", "multipleOf")
+        elif before % after == 0:
+            ctx.add("MULTIPLE_OF_REDUCED", "multipleOf")
         else:
-            ok = w_value < r_value or (w_value == r_value and (w_open or not r_open))
-        if not ok:
-            problems.append(f"{path}: {inclusive} bound tightened from {w_value} to {r_value}")
-    if "multipleOf" in reader:
-        step = writer.get("multipleOf")
-        if step is None or (step / reader["multipleOf"]) % 1:
-            problems.append(f"{path}: multipleOf {reader['multipleOf']} added or changed")
-    return problems
+            ctx.add("MULTIPLE_OF_CHANGED", "multipleOf")
+    for flag, keyword in (
+        ("draft4_exclusive_minimum", "exclusiveMinimum"),
+        ("draft4_exclusive_maximum", "exclusiveMaximum"),
+    ):
+        if getattr(original, flag) != getattr(update, flag):  # Tardis: draft-04's boolean form
+            change = "ADDED" if getattr(update, flag) else "REMOVED"
+            ctx.add(f"{keyword.upper().replace('EXCLUSIVE', 'EXCLUSIVE_')}_{change}", keyword)
+    if original.requires_integer != update.requires_integer:
+        ctx.add("TYPE_EXTENDED" if original.requires_integer else "TYPE_NARROWED")
 
 
-def _limit(schema: dict[str, Any], inclusive: str, exclusive: str) -> tuple[float, bool] | None:
-    """A bound as (value, open?); the stricter of the inclusive and exclusive keywords."""
-    found: list[tuple[float, bool]] = []
-    if isinstance(schema.get(inclusive), int | float) and not isinstance(schema.get(inclusive), bool):
-        found.append((schema[inclusive], False))
-    value = schema.get(exclusive)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        found.append((value, True))
-    elif value is True and inclusive in schema:  # draft 4: a boolean that makes the inclusive bound open
-        found = [(schema[inclusive], True)]
-    if not found:
+def _decimal(value: float | None) -> Decimal | None:
+    if value is None:
         return None
-    lower = inclusive == "minimum"
-    return max(found) if lower else min(found, key=lambda bound: (bound[0], not bound[1]))
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
-def _strings(writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-    problems = _bound(writer, reader, "minLength", path, lower=True)
-    problems += _bound(writer, reader, "maxLength", path, lower=False)
-    for key in ("pattern", "format"):
-        if key in reader and writer.get(key) != reader[key]:
-            problems.append(f"{path}: {key} {writer.get(key)!r} changed to {reader[key]!r}")
-    return problems
+def _enums(ctx: _Context, original: Any, update: Any) -> None:
+    """EnumSchemaDiff."""
+    if original.values != update.values:
+        if update.values >= original.values:
+            ctx.add("ENUM_ARRAY_EXTENDED", "enum")
+        elif original.values >= update.values:
+            ctx.add("ENUM_ARRAY_NARROWED", "enum")
+        else:
+            ctx.add("ENUM_ARRAY_CHANGED", "enum")
 
 
-def _unanalysed(writer: dict[str, Any], reader: dict[str, Any], path: str) -> list[str]:
-    keys = (set(reader) | set(writer)) - ANNOTATIONS - ANALYSED
-    return [
-        f"{path}: '{key}' changed (not analysed; compared for equality)"
-        for key in sorted(keys)
-        if writer.get(key) != reader.get(key) and key in reader
-    ]
+def _consts(ctx: _Context, original: Any, update: Any) -> None:
+    """ConstSchemaDiff."""
+    if original.value != update.value:
+        ctx.add("ENUM_ARRAY_CHANGED", "const")
 
 
-def _show(value: Any) -> str:
-    return "/".join(sorted(_type_set(value))) if isinstance(value, str | list) else str(value)
+def _nots(ctx: _Context, original: Any, update: Any) -> None:
+    """NotSchemaDiff: the wrapped schemas compared the other way round."""
+    with ctx.at("not"):
+        sub = ctx.sub()
+        _compare(sub, update.must_not, original.must_not)
+        ctx.add("NOT_TYPE_NARROWED" if sub.compatible else "NOT_TYPE_EXTENDED")
+
+
+def _conditionals(ctx: _Context, original: Any, update: Any) -> None:
+    """Not compared by the registry; Tardis: any change to if/then/else cannot be decided."""
+    if original.branches != update.branches:
+        ctx.add("CONDITIONAL_CHANGED", "if")
+
+
+def _combined(ctx: _Context, original: Any, update: Any) -> None:
+    """CombinedSchemaDiff: criteria, then a maximum matching of compatible subschema pairs."""
+    kind = _criteria(original, update)
+    if kind is not None:
+        ctx.add(kind)
+    if kind == "COMBINED_TYPE_CHANGED":
+        return
+    before = _distinct(original.subschemas)
+    after = _distinct(update.subschemas)
+    if len(before) < len(after):
+        ctx.add("PRODUCT_TYPE_EXTENDED" if update.criterion == "allOf" else "SUM_TYPE_EXTENDED")
+    elif len(before) > len(after):
+        ctx.add("SUM_TYPE_NARROWED" if original.criterion in ("anyOf", "oneOf") else "PRODUCT_TYPE_NARROWED")
+    edges: dict[tuple[int, int], list[Difference]] = {}
+    for i, left in enumerate(before):
+        with ctx.at(f"{original.criterion}/{i}"):
+            for j, right in enumerate(after):
+                sub = ctx.sub()
+                _compare(sub, left, right)
+                if sub.compatible:
+                    edges[(i, j)] = sub.found
+    matching = _maximum_matching(len(before), len(after), set(edges))
+    for pair in sorted(matching):
+        ctx.found += edges[pair]
+    if len(matching) < min(len(before), len(after)):
+        ctx.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED")
+
+
+def _criteria(original: Any, update: Any) -> str | None:
+    if original.criterion == update.criterion:
+        return None
+    single_before, single_after = len(original.subschemas) == 1, len(update.subschemas) == 1
+    if (
+        update.criterion == "anyOf"
+        or (single_before and single_after)
+        or (single_before and update.criterion == "oneOf")
+        or (single_after and original.criterion == "allOf")
+    ):
+        return "COMBINED_TYPE_EXTENDED"
+    return "COMBINED_TYPE_CHANGED"
+
+
+def _distinct(nodes: list[Node]) -> list[Node]:
+    """Subschemas with duplicates collapsed (the registry puts them in a set of JsonSchema)."""
+    seen: set[str] = set()
+    kept = []
+    for node in nodes:
+        key = model.canonical(node.source) if node.source is not None else str(id(node))
+        if key not in seen:
+            seen.add(key)
+            kept.append(node)
+    return kept
+
+
+def _maximum_matching(left: int, right: int, edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """A maximum bipartite matching (augmenting paths; the registry's MaximumCardinalityMatch)."""
+    match_right: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in range(right):
+            if (i, j) in edges and j not in seen:
+                seen.add(j)
+                if j not in match_right or augment(match_right[j], seen):
+                    match_right[j] = i
+                    return True
+        return False
+
+    for i in range(left):
+        augment(i, set())
+    return {(i, j) for j, i in match_right.items()}
+
+
+def _objects(ctx: _Context, original: Any, update: Any) -> None:
+    """ObjectSchemaDiff, then the object keywords the registry does not compare."""
+    _required(ctx, original, update)
+    _properties(ctx, original, update)
+    _dependencies(ctx, original, update)
+    _open_content(ctx, "additionalProperties", "ADDITIONAL_PROPERTIES", original, update)
+    _limit(ctx, "maxProperties", original.max_properties, update.max_properties)
+    _limit(ctx, "minProperties", original.min_properties, update.min_properties)
+    _patterns(ctx, original, update)
+    if original.property_names is not None or update.property_names is not None:
+        with ctx.at("propertyNames"):
+            if original.property_names is None:
+                ctx.add("PROPERTY_NAMES_ADDED")
+            elif update.property_names is None:
+                ctx.add("PROPERTY_NAMES_REMOVED")
+            else:
+                _compare(ctx, original.property_names, update.property_names)
+    _open_content(ctx, "unevaluatedProperties", "UNEVALUATED_PROPERTIES", original, update)
+
+
+def _open_content(ctx: _Context, keyword: str, name: str, original: Any, update: Any) -> None:
+    """additionalProperties/Items, unevaluated*: allowed at all, then the schema they must meet."""
+    permits = "permits_unevaluated" if keyword.startswith("unevaluated") else "permits_additional"
+    schema = "unevaluated" if keyword.startswith("unevaluated") else "additional"
+    with ctx.at(keyword):
+        if getattr(original, permits) != getattr(update, permits):
+            ctx.add(f"{name}_ADDED" if getattr(update, permits) else f"{name}_REMOVED")
+        elif getattr(original, schema) is None and getattr(update, schema) is not None:
+            ctx.add(f"{name}_NARROWED")
+        elif getattr(update, schema) is None and getattr(original, schema) is not None:
+            ctx.add(f"{name}_EXTENDED")
+        else:
+            _compare(ctx, getattr(original, schema), getattr(update, schema))
+
+
+def _required(ctx: _Context, original: Any, update: Any) -> None:
+    """compareRequired (properties declared in both versions), then Tardis: any other newly required name."""
+    with ctx.at("required"):
+        for name in original.properties:
+            if name not in update.properties:
+                continue
+            before, after = name in original.required, name in update.required
+            if before and not after:
+                ctx.add("REQUIRED_ATTRIBUTE_REMOVED", name)
+            elif after and not before:
+                kind = (
+                    "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED" if update.properties[name].has_default else None
+                )
+                ctx.add(kind or "REQUIRED_ATTRIBUTE_ADDED", name)
+        for name in update.required:
+            handled = name in original.properties and name in update.properties
+            added_to_unopen = name in update.properties and name not in original.properties
+            if (
+                name not in original.required
+                and not handled
+                and not (added_to_unopen and not _open(original))
+            ):
+                ctx.add(
+                    "REQUIRED_ATTRIBUTE_ADDED",
+                    name,
+                    "required now, not required before: old data may lack it",
+                )
+
+
+def _open(schema: Any) -> bool:
+    """isOpenContentModel: no patternProperties, no additionalProperties schema, additional allowed."""
+    return not schema.pattern_properties and schema.additional is None and schema.permits_additional
+
+
+def _partial(schema: Any, name: str) -> Node | None:
+    """schemaFromPartiallyOpenContentModel: the first matching pattern's schema, else additionalProperties."""
+    for pattern, node in schema.pattern_properties.items():
+        if _search(pattern, name):
+            return node
+    return schema.additional
+
+
+def _search(pattern: str, name: str) -> bool:
+    import re  # here: only partially open content models need it
+
+    try:
+        return re.search(pattern, name) is not None
+    except re.error:
+        return False
+
+
+def _properties(ctx: _Context, original: Any, update: Any) -> None:
+    """compareProperties, with Tardis's rule for a model open beside its patternProperties."""
+    with ctx.at("properties"):
+        for name in sorted(set(original.properties) | set(update.properties)):
+            with ctx.at(name):
+                before, after = original.properties.get(name), update.properties.get(name)
+                if after is None:
+                    _property_removed(ctx, before, update, name)
+                elif before is None:
+                    _property_added(ctx, after, original, update, name)
+                else:
+                    _compare(ctx, before, after)
+
+
+def _property_removed(ctx: _Context, before: Node | None, update: Any, name: str) -> None:
+    if _open(update):
+        ctx.add("PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL")
+        return
+    partial = _partial(update, name)
+    if partial is not None:
+        sub = ctx.sub()
+        _compare(sub, before, partial)
+        ctx.found += sub.found
+        covered = sub.compatible
+        ctx.add(f"PROPERTY_REMOVED_{'IS' if covered else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+    elif isinstance(_normalize(before), model.FalseSchema):
+        ctx.add("PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+    else:
+        ctx.add("PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+
+
+def _property_added(ctx: _Context, after: Node, original: Any, update: Any, name: str) -> None:
+    empty = isinstance(_normalize(after), model.EmptySchema)
+    if _open(original):
+        ctx.add(
+            "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+            if empty
+            else "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+        )
+        return
+    partial = _partial(original, name)
+    if partial is not None:
+        sub = ctx.sub()
+        _compare(sub, partial, after)
+        ctx.found += sub.found
+        covered = sub.compatible
+        ctx.add(f"PROPERTY_ADDED_{'IS' if covered else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+    elif original.permits_additional and not empty:
+        # Tardis: open beside its patternProperties, the old schema let any value through under this name
+        ctx.add(
+            "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+            detail="no pattern covers it, additionalProperties allowed it",
+        )
+    if name in update.required:
+        with_default = after.has_default
+        ctx.add(f"REQUIRED_PROPERTY_{'WITH_DEFAULT_' if with_default else ''}ADDED_TO_UNOPEN_CONTENT_MODEL")
+    else:
+        ctx.add("OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL")
+
+
+def _patterns(ctx: _Context, original: Any, update: Any) -> None:
+    """Tardis: patternProperties themselves (the registry uses them only to cover properties)."""
+    with ctx.at("patternProperties"):
+        for pattern in sorted(set(original.pattern_properties) | set(update.pattern_properties)):
+            with ctx.at(pattern):
+                before = original.pattern_properties.get(pattern)
+                after = update.pattern_properties.get(pattern)
+                if before is not None and after is not None:
+                    _compare(ctx, before, after)
+                elif after is not None:
+                    _pattern_added(ctx, pattern, after, original, update)
+                elif before is not None:
+                    if update.permits_additional and update.additional is None:
+                        ctx.add("PATTERN_PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL")
+                    elif update.additional is not None:
+                        _compare(ctx, before, update.additional)
+                    else:
+                        ctx.add("PATTERN_PROPERTY_REMOVED")
+
+
+def _pattern_added(ctx: _Context, pattern: str, after: Node, original: Any, update: Any) -> None:
+    """Old data under names the new pattern matches must meet its schema."""
+    if original.additional is not None:
+        _compare(ctx, original.additional, after)
+    elif original.permits_additional:
+        if not isinstance(_normalize(after), model.EmptySchema):
+            ctx.add("PATTERN_PROPERTY_ADDED")
+        return
+    for name, node in sorted(original.properties.items()):
+        if name in update.properties and _search(pattern, name):  # both apply to a declared property
+            _compare(ctx, node, after)
+
+
+def _dependencies(ctx: _Context, original: Any, update: Any) -> None:
+    """compareDependencies: property (dependentRequired) and schema (dependentSchemas) dependencies."""
+    with ctx.at("dependencies"):
+        for name in sorted(set(original.property_dependencies) | set(update.property_dependencies)):
+            with ctx.at(name):
+                before = original.property_dependencies.get(name)
+                after = update.property_dependencies.get(name)
+                if after is None:
+                    ctx.add("DEPENDENCY_ARRAY_REMOVED")
+                elif before is None:
+                    ctx.add("DEPENDENCY_ARRAY_ADDED")
+                elif before != after:
+                    if after >= before:
+                        ctx.add("DEPENDENCY_ARRAY_EXTENDED")
+                    elif before >= after:
+                        ctx.add("DEPENDENCY_ARRAY_NARROWED")
+                    else:
+                        ctx.add("DEPENDENCY_ARRAY_CHANGED")
+        for name in sorted(set(original.schema_dependencies) | set(update.schema_dependencies)):
+            with ctx.at(name):
+                before_schema = original.schema_dependencies.get(name)
+                after_schema = update.schema_dependencies.get(name)
+                if after_schema is None:
+                    ctx.add("DEPENDENCY_SCHEMA_REMOVED")
+                elif before_schema is None:
+                    ctx.add("DEPENDENCY_SCHEMA_ADDED")
+                else:
+                    _compare(ctx, before_schema, after_schema)
+
+
+def _arrays(ctx: _Context, original: Any, update: Any) -> None:
+    """ArraySchemaDiff, then contains/minContains/maxContains and unevaluatedItems."""
+    with ctx.at("items"):
+        _compare(ctx, original.all_items, update.all_items)
+    _tuple_items(ctx, original, update)
+    _open_content(ctx, "additionalItems", "ADDITIONAL_ITEMS", original, update)
+    _limit(ctx, "maxItems", original.max_items, update.max_items)
+    _limit(ctx, "minItems", original.min_items, update.min_items)
+    if original.unique_items != update.unique_items:
+        ctx.add("UNIQUE_ITEMS_REMOVED" if original.unique_items else "UNIQUE_ITEMS_ADDED", "uniqueItems")
+    if original.contains is not None or update.contains is not None:
+        with ctx.at("contains"):
+            if original.contains is None:
+                ctx.add("CONTAINS_ADDED")
+            elif update.contains is None:
+                ctx.add("CONTAINS_REMOVED")
+            else:
+                _compare(ctx, original.contains, update.contains)
+    if update.contains is not None:  # min/maxContains mean nothing without contains
+        before_min = original.min_contains if original.contains is not None else None
+        _limit(ctx, "minContains", before_min, update.min_contains)
+        before_max = original.max_contains if original.contains is not None else None
+        _limit(ctx, "maxContains", before_max, update.max_contains)
+    _open_content(ctx, "unevaluatedItems", "UNEVALUATED_ITEMS", original, update)
+
+
+def _tuple_items(ctx: _Context, original: Any, update: Any) -> None:
+    """compareItemSchemaArray: the tuple positions, against the other side's content model beyond its end."""
+    before, after = original.item_schemas or [], update.item_schemas or []
+    for index in range(max(len(before), len(after))):
+        with ctx.at(f"items/{index}"):
+            if index < len(before) and index < len(after):
+                _compare(ctx, before[index], after[index])
+            elif index < len(before):
+                _item_removed(ctx, before[index], update)
+            else:
+                _item_added(ctx, after[index], original)
+
+
+def _item_removed(ctx: _Context, before: Node, update: Any) -> None:
+    if update.additional is None and update.permits_additional:
+        ctx.add("ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
+    elif update.additional is not None:
+        sub = ctx.sub()
+        _compare(sub, before, update.additional)
+        ctx.found += sub.found
+        ctx.add(f"ITEM_REMOVED_{'IS' if sub.compatible else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+    elif isinstance(_normalize(before), model.FalseSchema):
+        ctx.add("ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+    else:
+        ctx.add("ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL")
+
+
+def _item_added(ctx: _Context, after: Node, original: Any) -> None:
+    if original.additional is None and original.permits_additional:
+        empty = isinstance(_normalize(after), model.EmptySchema)
+        ctx.add(
+            "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+            if empty
+            else "ITEM_ADDED_TO_OPEN_CONTENT_MODEL"
+        )
+    elif original.additional is not None:
+        sub = ctx.sub()
+        _compare(sub, original.additional, after)
+        ctx.found += sub.found
+        ctx.add(f"ITEM_ADDED_{'IS' if sub.compatible else 'NOT'}_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+    else:
+        ctx.add("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL")
+
+
+_COMPARERS: dict[type, Any] = {
+    model.StringSchema: _strings,
+    model.NumberSchema: _numbers,
+    model.EnumSchema: _enums,
+    model.ConstSchema: _consts,
+    model.CombinedSchema: _combined,
+    model.NotSchema: _nots,
+    model.ObjectSchema: _objects,
+    model.ArraySchema: _arrays,
+    model.ConditionalSchema: _conditionals,
+}
