@@ -152,6 +152,7 @@ class KafkaLandingInput:
     min_partitions: int | None = None
     kafka_options: dict[str, str] = field(default_factory=dict)  # consumer settings, win over defaults
     max_record_bytes: int = MAX_RECORD_BYTES  # larger values go to quarantine undecoded
+    format_assertion: bool = True  # json: formats asserted (false: annotations), writer schemas too
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import reduce
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -27,7 +29,16 @@ from urllib.parse import urlparse
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.functions import partitioning
-from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    LongType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
 
 from tardis_dagster.core.jobs_io import REGISTRY_URL_ENV, KafkaLandingInput, KafkaLandingResult
 from tardis_dagster.core.kafka_offsets import end_offsets
@@ -55,6 +66,49 @@ class IncompatibleSchemaError(ValueError):
 def _schema_id() -> Column:
     """The schema id of a wire-format value (a function: classic PySpark builds columns in a JVM)."""
     return F.conv(F.hex(F.substring("value", 2, 4)), 16, 10).cast("bigint")
+
+
+@dataclass(frozen=True)
+class WriterSchema:
+    """What one schema id of the wire format names, in the forms decoding takes; or `problem`, why
+    its records cannot be read (they go to quarantine with it, alone)."""
+
+    schema_id: int
+    schema_text: str | None = None  # json (as the landing evaluates it), avro
+    payload_ddl: str | None = None  # json, protobuf: the Spark fields of the writer's own schema
+    descriptor_b64: str | None = None  # protobuf: the writer schema compiled
+    message: str | None = None  # protobuf: the full name of the product's message
+    problem: str | None = None
+
+
+def writer_schema(job: KafkaLandingInput, schema_id: int, text: str, schema_type: str) -> WriterSchema:
+    """The registry's schema `text` under `schema_id` made ready to decode the records written with it."""
+    from tardis_dagster.core.formats import jsonschema as json_format
+    from tardis_dagster.core.formats import protobuf as protobuf_format
+    from tardis_dagster.core.formats import spark_types
+    from tardis_dagster.core.formats.registry import FORMAT_SCHEMA_TYPES
+
+    if schema_type != FORMAT_SCHEMA_TYPES[job.format]:
+        return WriterSchema(
+            schema_id,
+            problem=f"schema id {schema_id} is a {schema_type} schema in the registry, "
+            f"but {job.product} reads {job.format} (source.kafka.format)",
+        )
+    try:
+        if job.format == "avro":
+            return WriterSchema(schema_id, schema_text=text)
+        if job.format == "json":
+            schema = json_format.effective_schema(json.loads(text), format_assertion=job.format_assertion)
+            ddl = spark_types.json_schema_to_spark_ddl(schema)
+            return WriterSchema(schema_id, schema_text=json.dumps(schema), payload_ddl=ddl)
+        reader = base64.b64decode(job.descriptor_b64 or "")
+        message = protobuf_format.find_message(reader, job.message or "").full_name
+        descriptor = protobuf_format.compile_text(text)
+        ddl = spark_types.protobuf_to_spark_ddl(descriptor, message)
+        encoded = base64.b64encode(descriptor).decode("ascii")
+        return WriterSchema(schema_id, payload_ddl=ddl, descriptor_b64=encoded, message=message)
+    except Exception as exc:  # a schema this landing cannot read: its records are quarantined, not the batch
+        return WriterSchema(schema_id, problem=f"schema id {schema_id} cannot be read: {exc}"[:1000])
 
 
 def _json_error_udf(schema_text: str) -> Callable[[Column], Column]:
@@ -104,8 +158,17 @@ def _avro_error_udf(schema_text: str, writers: dict[int, str] | None) -> Callabl
     return F.udf(check, StringType())
 
 
-def _protobuf_udf(descriptor_b64: str, message: str, wire_format: bool) -> Callable[[Column], Column]:
-    """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot."""
+def _protobuf_udf(
+    descriptor_b64: str, message: str, wire_format: bool, schema_id: int | None = None
+) -> Callable[[Column], Column]:
+    """A UDF decoding Protobuf bytes to JSON text, or returning the reason it cannot.
+
+    In the wire format (`schema_id` is the writer schema's id) the message indexes after the schema
+    id name the record's message in the writer schema: one other than `message` (the product's, a
+    full name) is quarantined, as are indexes that name no message.
+    """
+
+    descriptor = base64.b64decode(descriptor_b64)  # once, not per record
 
     def decode(value: bytes | None) -> tuple[str | None, str | None]:
         from tardis_dagster.core.formats import protobuf as protobuf_format
@@ -115,10 +178,17 @@ def _protobuf_udf(descriptor_b64: str, message: str, wire_format: bool) -> Calla
         try:
             data = bytes(value)
             if wire_format:
-                _id, _indexes, data = protobuf_format.wire_split(data)
-            decoded = protobuf_format.decode(
-                base64.b64decode(descriptor_b64), message, data, require_fields=True
-            )
+                _id, indexes, data = protobuf_format.wire_split(data)
+                try:
+                    named = protobuf_format.message_at(descriptor, indexes)
+                except ValueError as exc:
+                    return None, f"schema id {schema_id}: {exc}"[:2000]
+                if named != message:
+                    return None, (
+                        f"message indexes {indexes} name {named} in schema id {schema_id}, "
+                        f"but the product reads {message} (source.kafka.message)"
+                    )
+            decoded = protobuf_format.decode(descriptor, message, data, require_fields=True)
             return json.dumps(protobuf_format.to_dict(decoded)), None
         except ValueError as exc:
             return None, str(exc)[:2000]
@@ -127,9 +197,10 @@ def _protobuf_udf(descriptor_b64: str, message: str, wire_format: bool) -> Calla
     return F.udf(decode, schema)
 
 
-def _guard(job: KafkaLandingInput, known_ids: set[int] | None) -> Column:
-    """Why a record is not decoded at all (null value, too large, not the wire format, an unknown
-    schema id), or null: such a record goes to quarantine alone, unread, and the batch lands."""
+def _guard(job: KafkaLandingInput, writers: dict[int, WriterSchema]) -> Column:
+    """Why a record is not decoded at all (null value, too large, not the wire format, a schema id
+    the registry does not hold or that names an unreadable schema), or null: such a record goes to
+    quarantine alone, unread, and the batch lands."""
     size = F.length("value")
     reason = F.when(F.col("value").isNull(), F.lit("empty value (null)")).when(
         size > job.max_record_bytes,
@@ -144,25 +215,35 @@ def _guard(job: KafkaLandingInput, known_ids: set[int] | None) -> Column:
             (size < 5) | (F.substring("value", 1, 1) != F.lit(b"\x00")),
             F.lit("not the Confluent wire format (magic byte 0 and a 4-byte schema id first)"),
         ).when(
-            ~_schema_id().isin(*sorted(known_ids or set())),
+            ~_schema_id().isin(*sorted(writers)),
             F.concat(
                 F.lit("schema id "), _schema_id().cast("string"), F.lit(" is not in the schema registry")
             ),
         )
+        for schema_id, writer in sorted(writers.items()):
+            if writer.problem is not None:
+                reason = reason.when(_schema_id() == schema_id, F.lit(writer.problem))
     return reason
 
 
-def decode(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None = None) -> DataFrame:
+def decode(
+    df: DataFrame, job: KafkaLandingInput, writers: dict[int, WriterSchema] | None = None
+) -> DataFrame:
     """Add `payload` (the decoded struct) and `_error` (why not, or null) to a batch of Kafka records.
 
-    `writers` are the writer schemas by schema id of the batch's wire-format records (their text;
-    ids the registry does not hold are absent, and their records quarantined).
+    `writers` are the writer schemas by schema id of the batch's wire-format records (ids the
+    registry does not hold are absent, and their records quarantined).
     """
-    df = df.withColumn("_guard", _guard(job, set(writers or {})))
+    writers = writers or {}
+    df = df.withColumn("_guard", _guard(job, writers))
     # The body of a record that passed the guard (without the wire format's header), else null.
     body = F.expr("substring(value, 6)") if job.wire_format else F.col("value")
     df = df.withColumn("_body", F.when(F.col("_guard").isNull(), body))
-    df = _decode_body(df, job, writers)
+    if job.wire_format and job.format != "avro":
+        df = _decode_by_writer(df, job, writers)
+    else:
+        usable = {i: w.schema_text or "" for i, w in writers.items() if w.problem is None}
+        df = _decode_body(df, job, usable if job.wire_format else None)
     error = F.coalesce(F.col("_guard"), F.col("_error"))
     return (
         df.withColumn("_error", error)
@@ -171,8 +252,141 @@ def decode(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None
     )
 
 
-def _decode_body(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None) -> DataFrame:
-    """`payload` and `_error` from `_body` (null where the guard already refused the record)."""
+def _decode_by_writer(df: DataFrame, job: KafkaLandingInput, writers: dict[int, WriterSchema]) -> DataFrame:
+    """JSON and Protobuf in the wire format: the records of each schema id decoded and validated with
+    that writer schema (one part of the batch each), their payload then landed in the reader's (the
+    topic schema's) columns by name. Avro needs no parts: Spark resolves writer to reader itself."""
+    spark = df.sparkSession
+    reader = parse_payload_schema(spark, job.payload_ddl)
+    columns = df.columns
+    refused = df.where(F.col("_guard").isNotNull()).select(
+        *columns, F.lit(None).cast(reader).alias("payload"), F.lit(None).cast("string").alias("_error")
+    )
+    parts = [refused]
+    for schema_id, writer in sorted(writers.items()):
+        if writer.problem is not None:
+            continue  # the guard refused its records
+        part = df.where(F.col("_guard").isNull() & (_schema_id() == schema_id))
+        as_written = replace(
+            job,
+            schema_text=writer.schema_text,
+            payload_ddl=writer.payload_ddl or "",
+            descriptor_b64=writer.descriptor_b64,
+            message=writer.message,
+        )
+        part = _decode_body(part, as_written, None, schema_id)
+        written = parse_payload_schema(spark, writer.payload_ddl or "")
+        if written != reader:
+            part = _as_reader(
+                part, written, reader, f"schema id {schema_id}", _defaults(job, written, reader)
+            )
+        parts.append(part.select(*columns, "payload", "_error"))
+    return reduce(DataFrame.unionByName, parts)
+
+
+def _defaults(job: KafkaLandingInput, written: StructType, reader: StructType) -> dict[str, Any]:
+    """The values of the reader's fields a writer lacks: Protobuf's defaults (a field not on the wire
+    reads as its default: 0, "", an empty list; null with presence); null for JSON Schema."""
+    if job.format != "protobuf":
+        return {}
+    from tardis_dagster.core.formats import protobuf as protobuf_format
+
+    descriptor = base64.b64decode(job.descriptor_b64 or "")
+    empty = protobuf_format.message_class(descriptor, job.message or "")()
+    missing = {f.name for f in reader.fields} - {f.name for f in written.fields}
+    return {name: value for name, value in protobuf_format.to_dict(empty).items() if name in missing}
+
+
+def _as_reader(
+    part: DataFrame, written: StructType, reader: StructType, source: str, defaults: dict[str, Any]
+) -> DataFrame:
+    """`part` with its `payload` (typed by the writer's schema) as the reader's struct, by field name:
+    fields the writer lacks take `defaults` (else null), widened types are cast, and a field whose
+    type the reader cannot take quarantines the records that carry it (never a failed batch)."""
+    by_name = {f.name: f.dataType for f in written.fields}
+    payload = F.col("payload")
+    missing = StructType([f for f in reader.fields if f.name not in by_name])
+    # One constant struct of the defaults, parsed by Spark into the reader's types.
+    filled = F.from_json(F.lit(json.dumps(defaults)), missing) if missing.fields else None
+    fields: list[Column] = []
+    checks: list[tuple[Column, str]] = []
+    for field in reader.fields:
+        if field.name not in by_name:
+            assert filled is not None
+            fields.append(filled[field.name].alias(field.name))
+            continue
+        mismatches = _type_mismatches(by_name[field.name], field.dataType, f"payload.{field.name}")
+        if mismatches:
+            shown = "; ".join(mismatches)
+            checks.append(
+                (payload[field.name].isNotNull(), f"{shown} (in {source}; the topic schema's is the latest)")
+            )
+        fields.append(_converted(payload[field.name], by_name[field.name], field.dataType).alias(field.name))
+    if checks:  # judged on the writer's payload, before it is replaced by the reader's
+        part = json_checks.with_violations(part, checks, "_unlandable")
+        part = part.withColumn("_error", F.coalesce(F.col("_error"), F.col("_unlandable"))).drop(
+            "_unlandable"
+        )
+    return part.withColumn("payload", F.when(payload.isNotNull(), F.struct(*fields)))
+
+
+def _type_mismatches(written: DataType, reader: DataType, path: str) -> list[str]:
+    """Where a value of the writer's type cannot become one of the reader's: fields by name
+    (the reader's missing ones are null), Iceberg's widenings allowed."""
+    if written == reader or _widening(written.simpleString(), reader.simpleString()):
+        return []
+    if isinstance(written, StructType) and isinstance(reader, StructType):
+        by_name = {f.name: f.dataType for f in written.fields}
+        return [
+            problem
+            for f in reader.fields
+            if f.name in by_name
+            for problem in _type_mismatches(by_name[f.name], f.dataType, f"{path}.{f.name}")
+        ]
+    if isinstance(written, ArrayType) and isinstance(reader, ArrayType):
+        return _type_mismatches(written.elementType, reader.elementType, f"{path}[]")
+    if isinstance(written, MapType) and isinstance(reader, MapType):
+        return _type_mismatches(written.keyType, reader.keyType, f"{path} key") + _type_mismatches(
+            written.valueType, reader.valueType, f"{path} value"
+        )
+    return [
+        f"{path} is {written.simpleString()} in the writer's schema, {reader.simpleString()} in the reader's"
+    ]
+
+
+def _converted(value: Column, written: DataType, reader: DataType) -> Column:
+    """`value` of the writer's type as the reader's: structs by field name, lists and maps element by
+    element, widenings cast; what cannot be converted is null (`_type_mismatches` quarantines it)."""
+    if written == reader:
+        return value
+    if _widening(written.simpleString(), reader.simpleString()):
+        return value.cast(reader)
+    if isinstance(written, StructType) and isinstance(reader, StructType):
+        by_name = {f.name: f.dataType for f in written.fields}
+        fields = [
+            (
+                _converted(value[f.name], by_name[f.name], f.dataType)
+                if f.name in by_name
+                else F.lit(None).cast(f.dataType)
+            ).alias(f.name)
+            for f in reader.fields
+        ]
+        return F.when(value.isNotNull(), F.struct(*fields))
+    if isinstance(written, ArrayType) and isinstance(reader, ArrayType):
+        return F.transform(value, lambda x: _converted(x, written.elementType, reader.elementType))
+    if isinstance(written, MapType) and isinstance(reader, MapType) and written.keyType == reader.keyType:
+        return F.transform_values(value, lambda _k, v: _converted(v, written.valueType, reader.valueType))
+    return F.lit(None).cast(reader)
+
+
+def _decode_body(
+    df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] | None, schema_id: int | None = None
+) -> DataFrame:
+    """`payload` and `_error` from `_body` (null where the guard already refused the record).
+
+    `writers` (Avro in the wire format) are the writer schemas' texts by id; `schema_id` is the
+    writer schema's id of a part of a JSON or Protobuf wire-format batch (`_decode_by_writer`).
+    """
     fmt, ddl = job.format, job.payload_ddl
     if fmt == "json":
         schema_text = job.schema_text or "{}"
@@ -214,17 +428,16 @@ def _decode_body(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] 
         else:
             # Each record read with its writer schema, resolved to the reader's (Spark's `avroSchema`).
             payload = F.lit(None).cast(parse_payload_schema(df.sparkSession, job.payload_ddl))
-            for schema_id, writer in sorted((writers or {}).items()):
+            for writer_id, writer in sorted((writers or {}).items()):
                 options = {"mode": "FAILFAST", "avroSchema": reader}
-                payload = F.when(schema_id == _schema_id(), from_avro(body, writer, options)).otherwise(
+                payload = F.when(writer_id == _schema_id(), from_avro(body, writer, options)).otherwise(
                     payload
                 )
         return df.withColumn("payload", F.when(F.col("_error").isNull(), payload))
     if fmt == "protobuf":
         value = F.when(F.col("_guard").isNull(), F.col("value"))  # the UDF sees no refused record
-        df = df.withColumn(
-            "_decoded", _protobuf_udf(job.descriptor_b64 or "", job.message or "", job.wire_format)(value)
-        )
+        decoder = _protobuf_udf(job.descriptor_b64 or "", job.message or "", job.wire_format, schema_id)
+        df = df.withColumn("_decoded", decoder(value))
         payload = F.from_json(F.col("_decoded.json"), ddl, {"mode": "FAILFAST"})
         return (
             df.withColumn("_error", F.col("_decoded.error")).withColumn("payload", payload).drop("_decoded")
@@ -232,7 +445,7 @@ def _decode_body(df: DataFrame, job: KafkaLandingInput, writers: dict[int, str] 
     raise ValueError(f"unknown format {fmt}")
 
 
-def batch_writers(batch: DataFrame, registry_url: str) -> dict[int, str]:
+def batch_writers(batch: DataFrame, registry_url: str, job: KafkaLandingInput) -> dict[int, WriterSchema]:
     """The writer schemas (by id) of a batch's wire-format records, from the registry (cached).
 
     Ids the registry does not hold are left out: their records are quarantined.
@@ -240,13 +453,14 @@ def batch_writers(batch: DataFrame, registry_url: str) -> dict[int, str]:
     from tardis_dagster.core.formats.registry import RegistryClient
 
     client = RegistryClient(registry_url)
-    ids = [
-        int(r[0])
-        for r in batch.where(F.length("value") >= 5).select(_schema_id()).distinct().collect()
-        if r[0] is not None
-    ]
-    found = {i: client.schema_by_id(i) for i in ids}
-    return {i: schema[0] for i, schema in found.items() if schema is not None}
+    wire = (F.length("value") >= 5) & (F.substring("value", 1, 1) == F.lit(b"\x00"))
+    ids = [int(r[0]) for r in batch.where(wire).select(_schema_id()).distinct().collect() if r[0] is not None]
+    writers = {}
+    for schema_id in ids:
+        registered = client.schema_by_id(schema_id)
+        if registered is not None:
+            writers[schema_id] = writer_schema(job, schema_id, *registered)
+    return writers
 
 
 # --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
@@ -370,7 +584,7 @@ def make_batch_writer(
                     f"{job.product} reads the Confluent wire format: set {REGISTRY_URL_ENV} for the job"
                 )
             batch = batch.persist()  # read from Kafka once for the schema ids and the decoding
-            writers = batch_writers(batch, registry_url)
+            writers = batch_writers(batch, registry_url, job)
         # Decoded once and kept: the offset bounds, both tables' counts and their writes read it.
         decoded = (
             decode(batch, job, writers)

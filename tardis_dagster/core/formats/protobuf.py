@@ -160,30 +160,81 @@ def wire_split(data: bytes) -> tuple[int, list[int], bytes]:
     """Split a Confluent wire-format Protobuf value into (schema id, message indexes, message bytes).
 
     After the magic byte 0 and the 4-byte schema id comes the path of the message in the schema as
-    zigzag varints: their count, then each index; a count of 0 is the shorthand for [0] (the first
-    message). ValueError when the bytes are not that shape.
+    zigzag varints of at most 32 bits (Kafka's `ByteUtils.readVarint`, which Confluent's
+    `MessageIndexes.readFrom` uses): their count, then each index; a count of 0 is the shorthand for
+    [0] (the first message). ValueError when the bytes are not that shape: too short, a truncated or
+    over-long varint, a negative count or index.
     """
     if len(data) < 6 or data[0] != 0:
         raise ValueError("not the Confluent wire format (magic byte 0, schema id, message indexes)")
     schema_id = int.from_bytes(data[1:5], "big")
     position = 5
 
-    def varint() -> int:
+    def varint(what: str) -> int:
         nonlocal position
-        shift = result = 0
-        while True:
-            if position >= len(data) or shift > 63:
-                raise ValueError("truncated message indexes in the Confluent wire format")
+        result = 0
+        for shift in range(0, 35, 7):  # 5 bytes hold 32 bits
+            if position >= len(data):
+                raise ValueError(f"truncated message indexes in the Confluent wire format ({what})")
             byte = data[position]
             position += 1
             result |= (byte & 0x7F) << shift
-            shift += 7
             if not byte & 0x80:
-                return (result >> 1) ^ -(result & 1)  # zigzag
+                value = (result >> 1) ^ -(result & 1)  # zigzag
+                if value < 0:
+                    raise ValueError(f"negative {what} {value} in the message indexes of the wire format")
+                return value
+        raise ValueError(f"message indexes of the wire format: the {what} is over 5 bytes long")
 
-    count = varint()
-    indexes = [varint() for _ in range(count)] if count else [0]
+    count = varint("count")
+    indexes = [varint("index") for _ in range(count)] if count else [0]
     return schema_id, indexes, bytes(data[position:])
+
+
+def main_file(descriptor_set: bytes) -> descriptor_pb2.FileDescriptorProto:
+    """The file a descriptor set was compiled from: `--include_imports` lists it after its imports."""
+    files = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set).file
+    if not files:
+        raise ValueError("the descriptor set holds no file")
+    return files[-1]
+
+
+def message_at(descriptor_set: bytes, indexes: list[int]) -> str:
+    """The full name of the message the wire format's `indexes` point at in the set's main file.
+
+    As Confluent's `ProtobufSchema.toMessageName`: the first index counts the file's top-level
+    messages, each further one the messages nested in the previous; enums do not count, and neither
+    do the entry messages protoc generates for `map` fields (they are not in the .proto text
+    Confluent numbers). ValueError naming the index that does not resolve.
+    """
+    file = main_file(descriptor_set)
+    messages = list(file.message_type)
+    names: list[str] = [file.package] if file.package else []
+    for depth, index in enumerate(indexes):
+        if index >= len(messages):
+            where = f"message {'.'.join(names)} has" if depth else "the schema has"
+            kind = "nested" if depth else "top-level"
+            raise ValueError(
+                f"message indexes {indexes} do not resolve: index {index} at depth {depth}, "
+                f"but {where} {len(messages)} {kind} message(s)"
+            )
+        message = messages[index]
+        names.append(message.name)
+        messages = [m for m in message.nested_type if not m.options.map_entry]
+    return ".".join(names)
+
+
+@cache  # schemas under a registry id never change: each text is compiled once per process
+def compile_text(text: str, file_name: str = "schema.proto") -> bytes:
+    """Compile .proto `text` (a registry's schema) as `compile_descriptor_set` compiles a file.
+
+    Only the well-known types can be imported: a registry schema that imports other subjects'
+    files (Confluent schema references) fails to compile, with protoc's message.
+    """
+    with tempfile.TemporaryDirectory(prefix="tardis-proto-") as folder:
+        path = Path(folder) / file_name
+        path.write_text(text, encoding="utf-8")
+        return compile_descriptor_set(path)
 
 
 def wire_encode(schema_id: int, payload: bytes, indexes: tuple[int, ...] = (0,)) -> bytes:
