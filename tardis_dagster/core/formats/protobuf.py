@@ -1,7 +1,10 @@
 """Protobuf: compile .proto files to descriptor sets, build message classes, decode to plain dicts.
 
 The descriptor set (a serialized `FileDescriptorSet`, imports included) is what travels: it is
-compiled once where the .proto file lives and passed to Spark jobs as bytes, which need no protoc.
+compiled once where the .proto file lives and passed to Spark jobs as bytes. Only the writer schemas
+of the Confluent wire format, fetched from the registry by the id in each record, are compiled in
+the job (`compile_text`); the message indexes after the id name the record's message (`wire_split`,
+`message_at`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def compile_descriptor_set(proto_path: Path) -> bytes:
     Imports resolve against the file's own folder and the well-known types. Results are cached in
     this process by the file's content hash. Raises ValueError with protoc's message on a bad file.
     """
-    from grpc_tools import protoc  # here, not at the top: Spark jobs decode with bytes and need no protoc
+    from grpc_tools import protoc  # here, not at the top: most Spark jobs decode with bytes only
 
     proto_path = Path(proto_path).resolve()
     text = proto_path.read_bytes()
