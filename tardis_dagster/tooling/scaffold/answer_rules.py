@@ -175,7 +175,7 @@ def before_inference(answers: Answers, existing: Existing) -> list[Finding]:
     if answers.load_type in ("upsert", "scd2") and not answers.key:
         found.append(
             Finding(
-                ("key",),
+                ("load_type",),  # the answer that asks for a key: the key itself is not there to point at
                 f"load type {answers.load_type} needs a key",
                 "add key: [<column>] naming the column(s) that identify a record",
             )

@@ -185,6 +185,11 @@ def load_answers(path: Path | None, flags: dict[str, tuple[str, Any]]) -> Loaded
         doc = replace(spec.doc, data=data) if spec is not None and spec.doc is not None else None
         scratch = SpecFile(path or Path("answers"), doc=doc)
         translate(error, scratch, Answers)
+        # `shedule:` is one mistake: its "did you mean 'schedule'?" says it, "missing 'schedule'" repeats it.
+        meant = {p.fix.removeprefix("did you mean '").removesuffix("'?") for p in scratch.problems}
+        for found in [p for p in scratch.problems if p.message.startswith("missing required field")]:
+            if found.field in meant:
+                scratch.problems.remove(found)
         for found in scratch.problems:
             top = found.field.split(".")[0].split("[")[0]
             if top in source.flags or doc is None:
