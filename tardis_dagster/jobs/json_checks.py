@@ -360,25 +360,28 @@ def _checks(
                 bound = node.get(keyword)
                 if isinstance(bound, int | float) and not isinstance(bound, bool):
                     checks.append((present & test(field, _literal(bound)), f"$.{name}: {keyword} {bound}"))
-        if kind != "string":
-            continue  # length, pattern and format apply to strings only
-        if "minLength" in node:
-            checks.append(
-                (present & (F.length(field) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
-            )
-        if "maxLength" in node:
-            checks.append(
-                (present & (F.length(field) > node["maxLength"]), f"$.{name}: maxLength {node['maxLength']}")
-            )
-        if "pattern" in node:
-            checks.append(
-                (
-                    present & ~field.rlike(_JAVA_FLAGS + node["pattern"]),
-                    f"$.{name}: does not match {node['pattern']}",
-                )
-            )
-        if node.get("format") == "email":
-            checks.append((present & ~field.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
+        if kind == "string":  # length, pattern and format apply to strings only
+            checks.extend(_string_checks(present, field, node, name))
+    return checks
+
+
+def _string_checks(guard: Column, text: Column, node: dict[str, Any], name: str) -> list[tuple[Column, str]]:
+    """`minLength`, `maxLength`, `pattern` and the `email` format of property `name` on its `text`,
+    where `guard` holds (the value is a string: they say nothing about values of other types)."""
+    checks: list[tuple[Column, str]] = []
+    if "minLength" in node:
+        checks.append(
+            (guard & (F.length(text) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
+        )
+    if "maxLength" in node:
+        checks.append(
+            (guard & (F.length(text) > node["maxLength"]), f"$.{name}: maxLength {node['maxLength']}")
+        )
+    if "pattern" in node:
+        pattern = node["pattern"]
+        checks.append((guard & ~text.rlike(_JAVA_FLAGS + pattern), f"$.{name}: does not match {pattern}"))
+    if node.get("format") == "email":
+        checks.append((guard & ~text.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
     return checks
 
 
@@ -426,25 +429,9 @@ def _any_kind_checks(
         bound = node.get(keyword)
         if isinstance(bound, int | float) and not isinstance(bound, bool):
             checks.append((is_number & test(number, _literal(bound)), f"$.{name}: {keyword} {bound}"))
-    if "minLength" in node:
-        checks.append(
-            (is_string & (F.length(text) < node["minLength"]), f"$.{name}: minLength {node['minLength']}")
-        )
-    if "maxLength" in node:
-        checks.append(
-            (is_string & (F.length(text) > node["maxLength"]), f"$.{name}: maxLength {node['maxLength']}")
-        )
-    if "pattern" in node:
-        checks.append(
-            (
-                is_string & ~text.rlike(_JAVA_FLAGS + node["pattern"]),
-                f"$.{name}: does not match {node['pattern']}",
-            )
-        )
+    checks.extend(_string_checks(is_string, text, node, name))
     form = node.get("format")
-    if form == "email":
-        checks.append((is_string & ~text.rlike(_EMAIL), f"$.{name}: is not an 'email'"))
-    elif form in _TEMPORAL:
+    if form in _TEMPORAL:
         cast = F.expr(f"try_cast(upper(_parsed.{quote(name)}) AS {_TEMPORAL[form]})")
         valid = text.rlike(_TEMPORAL_PATTERNS[_TEMPORAL[form]]) & cast.isNotNull()
         checks.append((is_string & ~F.coalesce(valid, F.lit(False)), f"$.{name}: is not a '{form}'"))
