@@ -66,8 +66,8 @@ CHANGES = [
         "package changed",
         proto(ORDER),
         proto(ORDER, header=HEADER.replace("eats.v1", "eats.v2")),
-        False,
-        False,
+        True,  # the registry's PACKAGE_CHANGED is compatible (diff-schema-examples.json, package change)
+        True,
     ),
     (
         "field moved into an existing oneof",
@@ -80,7 +80,7 @@ CHANGES = [
             "  oneof pay {\n    string card = 3;\n    string a = 2;\n  }\n}\n"
         ),
         False,
-        True,
+        False,  # forward: ONEOF_FIELD_REMOVED (field 2 leaves the oneof again), as the registry decides
     ),
     (
         "two fields moved into a new oneof",
