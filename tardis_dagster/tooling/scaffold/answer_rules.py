@@ -43,7 +43,7 @@ def tribe_finding(tribe: str, existing: Existing) -> Finding | None:
         ("tribe",),
         f"unknown tribe '{tribe}'",
         suggestion(tribe, existing.tribes, what="tribes")
-        + f"; a new tribe starts as a folder {os.path.relpath(existing.root / tribe)}/",
+        + f" A new tribe starts as a folder {os.path.relpath(existing.root / tribe)}/",
     )
 
 

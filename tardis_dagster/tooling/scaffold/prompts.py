@@ -56,6 +56,7 @@ class Asker:
         parse: Callable[[str], Any] = lambda text: text,
         check: Check | None = None,
         optional: bool = False,
+        multiline: bool = False,
     ) -> Any:
         """Ask until the answer passes the field's type and ``check``; returns the typed value."""
         if field in self.data:
@@ -69,6 +70,11 @@ class Asker:
             shown += " (Enter for none)"
         while True:
             text = self.console.input(f"{shown}: ", markup=False).strip()
+            while multiline and text:  # more lines until an empty one
+                line = self.console.input("  ... ", markup=False)
+                if not line.strip():
+                    break
+                text += "\n" + line.rstrip()
             if not text and default:
                 text = default
             if not text and optional:
@@ -227,7 +233,8 @@ def _ask_source(asker: Asker, context: NewContext, source: str) -> InferredSchem
             console.print(f"Products you can read: {', '.join(sorted(existing.products))}", markup=False)
             asker.ask(
                 "sql",
-                "SQL, one line, reading products as {{ product('name') }}",
+                "SQL reading products as {{ product('name') }} (finish with an empty line)",
+                multiline=True,
                 check=lambda v: _first(answer_rules.sql_findings(v, existing)),
             )
         try:
@@ -275,7 +282,7 @@ def _ask_pii(asker: Asker, schema: InferredSchema) -> None:
         while True:
             text = (
                 asker.console.input(
-                    f"Is '{candidate.column}' personal data? {candidate.reason} [Y/n]: ", markup=False
+                    f"Is '{candidate.column}' personal data ({candidate.reason})? [Y/n]: ", markup=False
                 )
                 .strip()
                 .lower()
