@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 from contract_helpers import verdicts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tardis_dagster.tooling.contracts.compatibility import jsonschema
 from tardis_dagster.tooling.contracts.compatibility.jsonschema_model import draft_of
@@ -713,3 +715,64 @@ def test_a_reason_names_the_registry_difference_and_where() -> None:
         d7(props(foo=S, required=["bar"])), d7(props(foo=S, required=["foo"]))
     )
     assert moved.startswith("REQUIRED_ATTRIBUTE_ADDED at #/required/bar")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+KEYWORDS = sorted(
+    {
+        "type",
+        "enum",
+        "const",
+        "not",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "if",
+        "then",
+        "$ref",
+        "properties",
+        "required",
+    }
+    | {"additionalProperties", "patternProperties", "items", "prefixItems", "additionalItems", "contains"}
+    | {
+        "minContains",
+        "maxContains",
+        "multipleOf",
+        "minimum",
+        "maxLength",
+        "pattern",
+        "format",
+        "dependencies",
+    }
+    | {"dependentRequired", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "propertyNames"}
+)
+SCHEMAS = st.recursive(
+    st.booleans() | st.dictionaries(st.sampled_from(KEYWORDS), JSON_VALUES, max_size=3),
+    lambda inner: st.dictionaries(
+        st.sampled_from(KEYWORDS),
+        inner | st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner, max_size=2),
+        max_size=3,
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=SCHEMAS, new=SCHEMAS, draft=st.sampled_from([D4, D7, D2019, D2020]))
+def test_any_document_gives_reasons_never_a_crash(old: Any, new: Any, draft: str) -> None:
+    if isinstance(old, dict):
+        old = {"$schema": draft, **old}
+    found = jsonschema.incompatibilities(new, old)
+    assert all(isinstance(reason, str) and " at #" in reason for reason in found)
+
+
+def test_a_very_deep_schema_cannot_be_decided_rather_than_crash() -> None:
+    deep: Any = S
+    for _ in range(5000):
+        deep = {"type": "array", "items": deep}
+    found = jsonschema.incompatibilities(d2020(deep), d2020({"title": "x", **deep}))
+    assert found and "cannot decide" in found[0]

@@ -204,7 +204,14 @@ def differences(original: Schema, update: Schema) -> list[Difference]:
     if original == update:
         return []
     context = _Context()
-    _compare(context, model.load(original), model.load(update))
+    try:
+        _compare(context, model.load(original), model.load(update))
+    except RecursionError:  # a pathological nesting depth: say so rather than crash
+        return [
+            Difference(
+                "CANNOT_DECIDE", "#", "nested too deeply to compare; cannot decide, treated as breaking"
+            )
+        ]
     return context.found
 
 
@@ -384,9 +391,9 @@ def _numbers(ctx: _Context, original: Any, update: Any) -> None:
             ctx.add("MULTIPLE_OF_ADDED", "multipleOf")
         elif after is None:
             ctx.add("MULTIPLE_OF_REMOVED", "multipleOf")
-        elif after % before == 0:
+        elif _divides(before, after):
             ctx.add("MULTIPLE_OF_EXPANDED", "multipleOf")
-        elif before % after == 0:
+        elif _divides(after, before):
             ctx.add("MULTIPLE_OF_REDUCED", "multipleOf")
         else:
             ctx.add("MULTIPLE_OF_CHANGED", "multipleOf")
@@ -399,6 +406,14 @@ def _numbers(ctx: _Context, original: Any, update: Any) -> None:
             ctx.add(f"{keyword.upper().replace('EXCLUSIVE', 'EXCLUSIVE_')}_{change}", keyword)
     if original.requires_integer != update.requires_integer:
         ctx.add("TYPE_EXTENDED" if original.requires_integer else "TYPE_NARROWED")
+
+
+def _divides(step: Decimal, value: Decimal) -> bool:
+    """Whether `value` is a whole multiple of `step` (false for zero or infinite steps)."""
+    try:
+        return bool(step) and step.is_finite() and value.is_finite() and value % step == 0
+    except InvalidOperation:
+        return False
 
 
 def _decimal(value: float | None) -> Decimal | None:

@@ -489,7 +489,9 @@ def _escape(name: str) -> str:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return int(value) if abs(value) != float("inf") else None
 
 
 def _num(value: Any) -> float | None:
