@@ -12,7 +12,7 @@ from tardis_dagster.core.specs.problems import suggestion
 from tardis_dagster.tooling.cli.catalog import load_or_exit
 from tardis_dagster.tooling.contracts import odcs
 
-app = typer.Typer(help="Export specs as ODCS v3 data contracts, or import one.", no_args_is_help=True)
+app = typer.Typer(help="Export specs as ODCS v3.1.0 data contracts, or import any ODCS v3 contract.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -25,7 +25,7 @@ def export(
         typer.Option("--out", help="Write the contract here (default: print it).", dir_okay=False),
     ] = None,
 ) -> None:
-    """Write the ODCS v3 contract of PRODUCT, checked against the official ODCS JSON Schema."""
+    """Write the ODCS v3.1.0 contract of PRODUCT, checked against the official ODCS v3.1.0 JSON Schema."""
     catalog = load_or_exit(specs, console)
     try:
         spec = catalog.by_name(product)
@@ -57,22 +57,74 @@ def import_(
         Path | None,
         typer.Option(
             "--out",
-            help="Write the spec here (default: print it). Relative paths in it (schema files, sql_file) "
-            "resolve against this file's folder.",
+            help="Write the spec here (default: print it); a folder when the contract has several schema "
+            "objects (one <product>.yaml each). Relative paths in a spec (schema files, sql_file) resolve "
+            "against its folder.",
+        ),
+    ] = None,
+    schema_object: Annotated[
+        str | None,
+        typer.Option("--schema-object", help="Import only this schema object (default: every one)."),
+    ] = None,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers",
+            help="YAML file with what the contract does not say: tribe, squad, contact, name, source, "
+            "schedule, and products.<schema object>.{name, source, schedule}.",
             dir_okay=False,
         ),
     ] = None,
+    tribe: Annotated[str | None, typer.Option(help="owner.tribe (wins over the contract's domain).")] = None,
+    squad: Annotated[
+        str | None, typer.Option(help="owner.squad (wins over the contract's team name).")
+    ] = None,
+    contact: Annotated[
+        str | None, typer.Option(help="owner.contact: a Slack channel or an email address.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Product name, for a contract with one schema object.")
+    ] = None,
 ) -> None:
-    """Turn an ODCS v3 contract into a data product spec that `tardis validate` checks."""
+    """Turn an ODCS v3 contract (v3.0.x, v3.1.0, v3.2.0) into specs that `tardis validate` checks.
+
+    Every field the specs do not carry over is named in a note; what a spec needs and the contract does
+    not say is listed all at once, with the flag or answer that supplies each.
+    """
     try:
-        result = odcs.load_contract(contract)
+        given = odcs.load_answers(answers) if answers is not None else odcs.ImportAnswers()
+        given = given.merged(tribe=tribe, squad=squad, contact=contact, name=name)
+        result = odcs.load_contract(contract, given, schema_object)
     except odcs.ContractFileError as error:
         for problem in error.problems:
             console.print(str(problem), markup=False, highlight=False)
+        if isinstance(error, odcs.MissingAnswersError) and error.missing:
+            console.print(
+                f"tardis: {len(error.missing)} answer(s) missing; pass the flags above, or fill in this "
+                "answers file and pass it with --answers:",
+                markup=False,
+                highlight=False,
+            )
+            console.print(error.answers_template(), markup=False, highlight=False, end="")
         raise typer.Exit(1) from None
     for note in result.notes:
-        console.print(f"note: {contract}:{note}", markup=False, highlight=False)
-    _write(odcs.product_yaml(result.product), out)
+        console.print(f"note: {note.path}:{note.line}:{note.col}: {note.field}: {note.message}", markup=False)
+    specs = [(item.product.name, odcs.product_yaml(item.product)) for item in result.products]
+    if out is None:
+        typer.echo("---\n".join(text for _, text in specs), nl=False)
+        return
+    if len(specs) == 1 and not out.is_dir():
+        _write(specs[0][1], out)
+        return
+    if out.suffix in (".yaml", ".yml"):
+        console.print(
+            f"tardis: the contract has {len(specs)} schema objects; pass --out <folder> for one spec each, "
+            "or choose one with --schema-object",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    for product_name, text in specs:
+        _write(text, out / f"{product_name}.yaml")
 
 
 def _write(text: str, out: Path | None) -> None:
