@@ -1,7 +1,8 @@
 """Assemble the code location's Definitions from a spec catalog: each layer builds its own, merged here.
 
 Every layer module exposes one `*_definitions(catalog, settings)`; this is the only module that
-imports them all. Quality checks come last: they target the published assets the layers defined.
+imports them all. Quality checks come next to last: they target the published assets the layers
+defined; the adoption report last, since it reports on all of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tardis_dagster.defs.automation import automation_definitions
 from tardis_dagster.defs.cost.assets import cost_definitions
 from tardis_dagster.defs.dbt.assets import dbt_definitions
 from tardis_dagster.defs.landing import landing_definitions
+from tardis_dagster.defs.platform import platform_definitions
 from tardis_dagster.defs.quality.checks import quality_definitions
 from tardis_dagster.defs.resources import build_resources
 from tardis_dagster.defs.schedules import schedule_definitions
@@ -46,4 +48,6 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         dg.Definitions(resources=build_resources(settings)),
     )
     published = {key for assets in layers.assets or [] for key in assets.keys}  # type: ignore[union-attr]
-    return dg.Definitions.merge(layers, quality_definitions(catalog, published))
+    products = dg.Definitions.merge(layers, quality_definitions(catalog, published))
+    # The adoption report counts everything above (resolved when it runs, not at load time).
+    return dg.Definitions.merge(products, platform_definitions(catalog, settings, products))
