@@ -75,9 +75,11 @@ def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, platform) 
         ("not in the inferred schema", None),
         ("Key column", ""),  # the offered payment_id
         ("Version column", "paid_at"),
-        ("Partition by", "day(paid_at)"),
+        ("Partition by", "amount"),  # a double: the validator refuses it once the spec is staged
         ("Is 'customer_email' personal data (its name suggests an email address; 40 of 40 sampled", "y"),
         ("Other columns holding personal data", ""),
+        ("cannot partition by 'amount' (double)", None),
+        ("Partition by", "day(paid_at)"),
     ]:
         child.expect_exact(question)
         if answer is not None:

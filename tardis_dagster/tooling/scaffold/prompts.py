@@ -193,28 +193,36 @@ def ask_and_create(context: NewContext, console: Console, preset: dict[str, Any]
         )
     _ask_pii(asker, schema)
     answers = Answers.model_validate(asker.data)
-    source_of = AnswerSource(None, {})
+    # The rules above catch what they can early; the validator has the last word on the whole spec,
+    # and an answer it refuses is asked again (answers the source's schema depends on are not).
     while True:
         _files, problems = staged_problems(answers, schema, context)
         if not problems:
             break
-        asked = False
+        again: list[str] = []
         for problem in problems:
-            console.print(f"  {problem.message} ({problem.fix})", markup=False, style="red")
+            console.print(f"  {problem.field}: {problem.message} ({problem.fix})", markup=False, style="red")
             loc = answer_of(problem)
-            if loc is not None and loc[0] in asker.data and loc[0] != "tribe":
-                del asker.data[loc[0]]
-                asked = True
-        if not asked:
-            return finish(answers, schema, context, source_of)
-        console.print("Please answer these again:", markup=False)
-        for name in [n for n in Answers.model_fields if n not in asker.data]:
-            if name in ("schedule", "key", "version_by", "partition_by", "name", "contact", "description"):
-                asker.ask(
-                    name, name.replace("_", " ").capitalize(), parse=listed if name in _LIST_FIELDS else str
-                )
+            if loc is not None and loc[0] in _REASKABLE and loc[0] not in again:
+                again.append(str(loc[0]))
+        if not again:
+            return finish(answers, schema, context, AnswerSource(None, {}))
+        for name in again:
+            asker.data.pop(name, None)
+            asker.ask(
+                name,
+                name.replace("_", " ").capitalize(),
+                parse=listed if name in _LIST_FIELDS else str,
+                optional=name in _LIST_FIELDS or name == "version_by",
+            )
         answers = Answers.model_validate(asker.data)
-    return finish(answers, schema, context, source_of)
+    return finish(answers, schema, context, AnswerSource(None, {}))
+
+
+_REASKABLE = frozenset(
+    {"squad", "contact", "stakeholders", "name", "description", "schedule", "load_type", "key", "version_by"}
+    | {"partition_by", "hubs"}
+)
 
 
 def _ask_source(asker: Asker, context: NewContext, source: str) -> InferredSchema:
