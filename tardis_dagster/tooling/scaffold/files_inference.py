@@ -75,7 +75,7 @@ def infer_files(location: str, file_format: str | None, spark: Any) -> InferredS
     if file_format == "csv":
         reader = reader.option("header", "true").option("inferSchema", "true")
     elif file_format == "json":
-        reader = reader.option("primitivesAsString", "false")
+        reader = reader.option("inferTimestamp", "true")  # off by default (cost); a sample is small
     try:
         frame = reader.load(paths)
         schema = frame.schema

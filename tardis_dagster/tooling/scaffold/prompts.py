@@ -59,8 +59,12 @@ class Asker:
         multiline: bool = False,
     ) -> Any:
         """Ask until the answer passes the field's type and ``check``; returns the typed value."""
-        if field in self.data:
-            return self.data[field]
+        if field in self.data:  # given as a flag: checked like a typed answer, asked when it fails
+            problem = self._problem(field, self.data[field], check)
+            if problem is None:
+                return self.data[field]
+            self.console.print(f"  {problem[0]} ({problem[1]})", markup=False, style="red")
+            del self.data[field]
         shown = question
         if choices:
             shown += f" [{', '.join(choices)}]"
@@ -80,15 +84,20 @@ class Asker:
             if not text and optional:
                 return [] if field in _LIST_FIELDS else None
             value = parse(text)
-            problem = field_problem(field, value)
-            if problem is None and check is not None:
-                finding = check(value)
-                problem = (finding.message, finding.fix) if finding is not None else None
+            problem = self._problem(field, value, check)
             if problem is None:
                 self.data[field] = value
                 return value
             message, fix = problem
             self.console.print(f"  {message} ({fix})", markup=False, style="red")
+
+    @staticmethod
+    def _problem(field: str, value: Any, check: Check | None) -> tuple[str, str] | None:
+        problem = field_problem(field, value)
+        if problem is None and check is not None:
+            finding = check(value)
+            problem = (finding.message, finding.fix) if finding is not None else None
+        return problem
 
 
 _LIST_FIELDS = {"stakeholders", "key", "partition_by", "hubs", "pii"}
