@@ -15,6 +15,8 @@ every case runs under all seven modes. Sources:
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tardis_dagster.tooling.contracts.compatibility import jsonschema
+from tardis_dagster.tooling.contracts.compatibility.evolution import check_files
 from tardis_dagster.tooling.contracts.compatibility.jsonschema_model import draft_of
 from tardis_dagster.tooling.contracts.compatibility.modes import MODES, check_mode
 
@@ -179,6 +182,22 @@ CASES: list[tuple[str, Any, Any, bool, bool, str]] = [
         False,
         RC,
     ),
+    (
+        "oneOf branch widened with more properties",
+        d7(props(p={"oneOf": [{**S, "maxLength": 5}]})),
+        d7(props(p={"oneOf": [{"type": "boolean"}, N, {"title": "t", **S, "maxLength": 8}]})),
+        True,
+        False,
+        RC,
+    ),
+    (
+        "allOf gained a part",
+        d7(props(p={"allOf": [S]})),
+        d7(props(p={"allOf": [{"enum": ["one"]}, S]})),
+        False,
+        True,
+        RC,
+    ),
     # --- object content models
     (
         "open model: property removed and another added",
@@ -306,6 +325,22 @@ CASES: list[tuple[str, Any, Any, bool, bool, str]] = [
         "closed model: false property removed",
         d7({"additionalProperties": False, "properties": {"foo": False}}),
         d7({"additionalProperties": False}),
+        True,
+        True,
+        R7,
+    ),
+    (
+        "partially open: removed property covered by a nullable additional schema",
+        d7(props(foo=S, bar=S, closed=False)),
+        d7(props(foo=S, closed=NULL_OR_S)),
+        True,
+        False,
+        R7,
+    ),
+    (
+        "closed model: false property added",
+        d7({"additionalProperties": False}),
+        d7({"additionalProperties": False, "properties": {"foo": False}}),
         True,
         True,
         R7,
@@ -473,6 +508,38 @@ CASES: list[tuple[str, Any, Any, bool, bool, str]] = [
         True,
         False,
         R7,
+    ),
+    (
+        "tuple: empty schema added to an open model",
+        d7(tup(N, extra=True)),
+        d7(tup(N, True, extra=True)),
+        True,
+        True,
+        R7,
+    ),
+    (
+        "tuple: false removed from a closed model",
+        d7(tup(N, False, extra=False)),
+        d7(tup(N, extra=False)),
+        True,
+        True,
+        R7,
+    ),
+    (
+        "tuple: item moved from additionalItems into the tuple",
+        d7(tup(S, extra=N)),
+        d7(tup(S, N, extra=True)),
+        True,
+        False,
+        R7,
+    ),
+    (
+        "prefixItems: item moved out of a closed model into items",
+        d2020(tup(S, N, extra=False, key="items")),
+        d2020(tup(S, extra=N, key="items")),
+        True,
+        False,
+        R20,
     ),
     # --- $ref
     (
@@ -776,3 +843,16 @@ def test_a_very_deep_schema_cannot_be_decided_rather_than_crash() -> None:
         deep = {"type": "array", "items": deep}
     found = jsonschema.incompatibilities(d2020(deep), d2020({"title": "x", **deep}))
     assert found and "cannot decide" in found[0]
+
+
+def test_a_draft_07_file_with_tuple_items_is_checked_through_the_files(tmp_path: Path) -> None:
+    old, new = tmp_path / "v1.json", tmp_path / "v2.json"
+    old.write_text(
+        json.dumps(d7({"type": "array", "items": [S], "additionalItems": False})), encoding="utf-8"
+    )
+    new.write_text(
+        json.dumps(d7({"type": "array", "items": [S, N], "additionalItems": False})), encoding="utf-8"
+    )
+    assert check_files("json", "BACKWARD", new, [old]) == []
+    [found] = check_files("json", "FORWARD", new, [old])
+    assert found.reason.startswith("ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL at #/items/1")
