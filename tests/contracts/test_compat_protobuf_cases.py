@@ -258,6 +258,14 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], bool, bool, str]] = [
         False,
         "deliberate: the registry says FIELD_STRING_OR_BYTES_LABEL_CHANGED (compatible); data may lack it",
     ),
+    (
+        "proto2 group gains a field",
+        m(msg("optional group G = 1 { optional int32 a = 2; }"), syntax=P2),
+        m(msg("optional group G = 1 { optional int32 a = 2; optional string b = 3; }"), syntax=P2),
+        True,
+        True,
+        "reasoning: a group is a message field; FIELD_ADDED inside it is compatible",
+    ),
     # --- oneofs
     (
         "one field moved into a new oneof",

@@ -303,8 +303,7 @@ class _Context:
         for number in sorted(set(regular_before) | set(regular_after)):
             with self.at(str(number)):
                 before_field, after_field = regular_before.get(number), regular_after.get(number)
-                if after_field is None:
-                    assert before_field is not None
+                if after_field is None and before_field is not None:
                     self.add("REQUIRED_FIELD_REMOVED" if _required(before_field) else "FIELD_REMOVED")
                 elif before_field is None:
                     self.add("REQUIRED_FIELD_ADDED" if _required(after_field) else "FIELD_ADDED")
@@ -366,13 +365,15 @@ class _Context:
         elif before_kind == "MESSAGE":
             self._message_types(original, update)
         else:
-            before_entry = self._type(original.type_name, True)
-            after_entry = self._type(update.type_name, False)
-            assert before_entry is not None and after_entry is not None
+            entries = [self._type(original.type_name, True), self._type(update.type_name, False)]
+            readable = [
+                e.descriptor for e in entries if e is not None and isinstance(e.descriptor, DescriptorProto)
+            ]
+            if len(readable) != 2 or any(len(entry.field) != 2 for entry in readable):
+                self.add("FIELD_KIND_CHANGED", f"{original.name}: a map entry type could not be read")
+                return
             for index in (0, 1):  # the map entry's key, then its value
-                self._labels_and_types(
-                    before_entry.descriptor.field[index], after_entry.descriptor.field[index], None, None
-                )
+                self._labels_and_types(readable[0].field[index], readable[1].field[index], None, None)
 
     def _scalars(
         self,
@@ -381,7 +382,7 @@ class _Context:
         before_label: str | None,
         after_label: str | None,
     ) -> None:
-        before, after = _SCALAR_KINDS[original.type], _SCALAR_KINDS[update.type]
+        before, after = _SCALAR_KINDS.get(original.type, "ANY"), _SCALAR_KINDS.get(update.type, "ANY")
         if before != after:
             names = f"{original.name}: {_scalar(original)} -> {_scalar(update)}"
             self.add("FIELD_SCALAR_KIND_CHANGED", names)
@@ -409,11 +410,13 @@ class _Context:
         if before_name != after_name or before is None or after is None:
             self.add("FIELD_NAMED_TYPE_CHANGED", f"{original.name}: {before_name} -> {after_name}")
             return
+        if not isinstance(before.descriptor, DescriptorProto) or not isinstance(
+            after.descriptor, DescriptorProto
+        ):
+            self.add("FIELD_KIND_CHANGED", f"{original.name}: {before_name} is not a message on both sides")
+            return
         sub = self.sub()
         sub.path = before_name.split(".")
-        assert isinstance(before.descriptor, DescriptorProto) and isinstance(
-            after.descriptor, DescriptorProto
-        )
         sub.message(before.descriptor, after.descriptor)
         self.found += sub.found
         if not sub.compatible:
