@@ -550,6 +550,14 @@ CASES: list[tuple[str, Any, Any, bool, bool, str]] = [
         False,
         R7,
     ),
+    (
+        "$anchor target narrowed",
+        d2020({"properties": {"a": {"$ref": "#amount"}}, "$defs": {"x": {"$anchor": "amount", **N}}}),
+        d2020({"properties": {"a": {"$ref": "#amount"}}, "$defs": {"x": {"$anchor": "amount", **I}}}),
+        False,
+        True,
+        "reasoning: a $ref to an $anchor is followed like a pointer",
+    ),
     ("moved into a $ref", d7(S), d7({"$ref": "#/definitions/r", "definitions": {"r": S}}), True, True, R7),
     (
         "recursive schema unchanged but retitled",

@@ -288,6 +288,11 @@ class _Loader:
     def _reference(self, ref: Any, at: str) -> Node:
         if not isinstance(ref, str) or not ref.startswith("#"):
             return Unsupported(reason=f"{at}: remote $ref {ref!r} is not followed", source=ref)
+        if len(ref) > 1 and not ref.startswith("#/"):
+            found = _anchor(self.root, ref[1:], "#")
+            if found is None:
+                return Unsupported(reason=f"{at}: $ref {ref!r} names no $anchor of this document", source=ref)
+            ref = found
         target: Any = self.root
         for part in [p for p in ref[1:].split("/") if p]:
             part = part.replace("~1", "/").replace("~0", "~")
@@ -482,6 +487,23 @@ class _Loader:
         if value is True or (isinstance(value, dict) and not value):
             return True, None
         return True, self.node(value, f"{at}/{keyword}")
+
+
+def _anchor(node: Any, name: str, pointer: str) -> str | None:
+    """The JSON pointer of the subschema whose `$anchor` (or draft-07 `$id: "#name"`) is `name`."""
+    if isinstance(node, dict):
+        if node.get("$anchor") == name or node.get("$id") == f"#{name}" or node.get("id") == f"#{name}":
+            return pointer
+        children = node.items()
+    elif isinstance(node, list):
+        children = ((str(i), v) for i, v in enumerate(node))
+    else:
+        return None
+    for key, child in children:
+        found = _anchor(child, name, f"{pointer}/{_escape(str(key))}")
+        if found is not None:
+            return found
+    return None
 
 
 def _escape(name: str) -> str:
