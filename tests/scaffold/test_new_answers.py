@@ -154,6 +154,13 @@ BROKEN = [
     ),
     ("PII column that does not exist", "pii: [customer_email]", "pii: [email]", "pii[0]", "'email'"),
     (
+        "hubs for a SQL product",
+        KAFKA,
+        "source: sql\nsql: select order_id from {{{{ product('order_events') }}}}\nhubs: [order]\n",
+        "hubs",
+        "does not feed hubs",
+    ),
+    (
         "unknown hub",
         "pii: [customer_email]",
         "pii: [customer_email]\nhubs: [payment]",

@@ -188,7 +188,15 @@ def before_inference(answers: Answers, existing: Existing) -> list[Finding]:
                 "remove version_by:",
             )
         )
-    for index, hub in enumerate(answers.hubs):
+    if answers.hubs and answers.source == "sql":
+        found.append(
+            Finding(
+                ("hubs",),
+                "a sql product does not feed hubs: only kafka and files products are staged into the vault",
+                "remove hubs:; map the products this SQL reads onto the hubs instead",
+            )
+        )
+    for index, hub in enumerate(answers.hubs if answers.source != "sql" else []):
         if hub not in existing.hubs:
             found.append(
                 Finding(

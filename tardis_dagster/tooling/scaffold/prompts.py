@@ -22,7 +22,7 @@ from tardis_dagster.core.specs.specfile import SpecFile
 from tardis_dagster.core.specs.yaml_source import parse_yaml
 from tardis_dagster.tooling.scaffold import answer_rules
 from tardis_dagster.tooling.scaffold.answer_rules import Finding
-from tardis_dagster.tooling.scaffold.answers import Answers, AnswerSource
+from tardis_dagster.tooling.scaffold.answers import AnswerProblem, Answers, AnswerSource
 from tardis_dagster.tooling.scaffold.files_inference import local_format
 from tardis_dagster.tooling.scaffold.inferred_schema import InferenceError, InferredSchema
 from tardis_dagster.tooling.scaffold.new_product import (
@@ -191,7 +191,7 @@ def ask_and_create(context: NewContext, console: Console, preset: dict[str, Any]
         check=lambda v: _first(answer_rules.partition_findings(v, schema)),
     )
     fitting = [hub for hub, key in existing.hubs.items() if all(schema.column(k) for k in key)]
-    if fitting:
+    if fitting and source != "sql":  # SQL products are not staged into the vault: their inputs are
         asker.ask(
             "hubs",
             "Business entities (hubs of the global model) this product describes",
@@ -210,12 +210,13 @@ def ask_and_create(context: NewContext, console: Console, preset: dict[str, Any]
             break
         again: list[str] = []
         for problem in problems:
-            console.print(f"  {problem.field}: {problem.message} ({problem.fix})", markup=False, style="red")
             loc = answer_of(problem)
             if loc is not None and loc[0] in _REASKABLE and loc[0] not in again:
                 again.append(str(loc[0]))
-        if not again:
-            return finish(answers, schema, context, AnswerSource(None, {}))
+        if not again:  # nothing to ask again: say what the validator refuses; nothing is written
+            return Outcome(problems=[AnswerProblem("the spec", p.field, p.message, p.fix) for p in problems])
+        for problem in problems:
+            console.print(f"  {problem.field}: {problem.message} ({problem.fix})", markup=False, style="red")
         for name in again:
             asker.data.pop(name, None)
             asker.ask(
