@@ -196,7 +196,11 @@ def _explain(difference: Difference) -> str:
 
 def incompatibilities(reader: Schema, writer: Schema) -> list[str]:
     """Why data written with `writer` may be rejected by `reader`; empty when the change is compatible."""
-    return [str(d) for d in differences(writer, reader) if not d.compatible]
+    reasons: list[str] = []
+    for difference in differences(writer, reader):
+        if not difference.compatible and str(difference) not in reasons:
+            reasons.append(str(difference))
+    return reasons
 
 
 def differences(original: Schema, update: Schema) -> list[Difference]:
