@@ -7,7 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.tardis/dagster
 
-.PHONY: dev test install platform-up platform-down lint format validate demo benchmark clean
+.PHONY: dev test install platform-up platform-down lint format validate demo benchmark benchmark-smoke clean
+
+# Every script in benchmarks/ takes `--smoke` (a tiny size); `make test` runs each once that way so a
+# benchmark that no longer runs fails CI. `make test BENCHMARK_SMOKE=0` skips them.
+BENCHMARKS := $(sort $(wildcard benchmarks/*.py))
+BENCHMARK_SMOKE ?= 1
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
@@ -46,17 +51,27 @@ format: install
 dev: install validate demo
 	$(BIN)/dagster dev -w workspace.yaml
 
-# Starts the platform, runs lint and the whole suite, and always stops what it started.
+# Starts the platform, runs lint, the whole suite and the benchmarks' smoke runs, and always stops
+# what it started.
 test: install
 	@started=0; \
 	if ! $(BIN)/tardis local status >/dev/null 2>&1; then started=1; fi; \
 	$(BIN)/tardis local up || exit 1; \
-	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_ARGS) \
+		&& { [ "$(BENCHMARK_SMOKE)" = 0 ] || $(MAKE) --no-print-directory benchmark-smoke; }; rc=$$?; \
 	if [ $$started = 1 ]; then $(BIN)/tardis local down; fi; \
 	exit $$rc
 
 benchmark: install
 	$(BIN)/python benchmarks/load_definitions.py
+
+# Each benchmark once at its tiny size: checks it still runs (its figures mean nothing at that size).
+# Needs the local platform (`make test` has started it).
+benchmark-smoke: install
+	@for script in $(BENCHMARKS); do \
+		echo "benchmark smoke: $$script --smoke"; \
+		$(BIN)/python $$script --smoke || { echo "benchmark smoke failed: $$script" >&2; exit 1; }; \
+	done
 
 clean: platform-down
 	rm -rf .tardis

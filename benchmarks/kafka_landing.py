@@ -9,14 +9,15 @@ same topic, on the same local Spark Connect server:
     Iceberg commits with exactly-once offsets), run through Dagster and Pipes like production.
 Prints events/s and MB/s of each and their ratio. Needs `tardis local up`.
 
-    python benchmarks/kafka_landing.py [N]
+    python benchmarks/kafka_landing.py [N]        # 1,000,000 events
+    python benchmarks/kafka_landing.py --smoke    # 500 events: checks it runs (CI), figures meaningless
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +36,7 @@ from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.tooling import local_platform
 
 STATUSES = ["placed", "paid", "shipped", "delivered", "cancelled"]
+SMOKE = 500
 
 
 def event(i: int) -> bytes:
@@ -125,7 +127,7 @@ def tardis(topic: str, folder: Path) -> tuple[float, int, float]:
     product = load_catalog([folder]).by_name(name)
     started = time.perf_counter()
     result = dg.materialize(
-        kafka_landing_assets([product]),
+        kafka_landing_assets([product], get_settings()),
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
     )
     seconds = time.perf_counter() - started
@@ -148,7 +150,7 @@ def main(n: int) -> None:
     with tempfile.TemporaryDirectory(dir=settings.home) as tmp:
         base_s, base_rows = baseline(spark, topic, settings.kafka_bootstrap, Path(tmp) / "baseline")
         demo = load_catalog([PROJECT_ROOT / "product_specs"]).by_name("order_events")
-        ddl = payload_schema(demo)["payload_ddl"]
+        ddl = payload_schema(demo, settings)["payload_ddl"]
         parse_s, parse_rows = baseline(spark, topic, settings.kafka_bootstrap, Path(tmp) / "parse", ddl)
         (Path(tmp) / "tardis").mkdir()
         tardis_s, tardis_rows, job_s = tardis(topic, Path(tmp) / "tardis")
@@ -168,5 +170,18 @@ def main(n: int) -> None:
     print(f"ratio parse-only reference/baseline throughput: {base_s / parse_s:.2f}")
 
 
+def arguments() -> argparse.Namespace:
+    """The size: N events, or `--smoke` (tiny, for CI)."""
+    parser = argparse.ArgumentParser(description="Kafka landing throughput against Structured Streaming.")
+    parser.add_argument("n", nargs="?", type=int, default=1_000_000, help="events to produce and land")
+    parser.add_argument("--smoke", action="store_true", help=f"{SMOKE} events: only checks it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.n = SMOKE
+    if args.n < 1:
+        parser.error("N must be at least 1")
+    return args
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    main(arguments().n)

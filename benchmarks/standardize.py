@@ -9,12 +9,13 @@ times, on the same local Spark Connect server:
     table with Iceberg's default (copy-on-write) settings.
 Prints seconds, rows/s and the ratio. Needs `tardis local up`.
 
-    python benchmarks/standardize.py [CHANGES] [BASE]
+    python benchmarks/standardize.py [CHANGES] [BASE]   # 1,000,000 and 10,000,000
+    python benchmarks/standardize.py --smoke            # 100 and 1,000: checks it runs (CI)
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 import uuid
@@ -29,6 +30,7 @@ from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.defs.standardize.assets import standardize_assets
 from tardis_dagster.tooling import local_platform
 
+SMOKE = (100, 1_000)
 SPEC = """\
 apiVersion: tardis/v1
 kind: DataProduct
@@ -126,6 +128,20 @@ def main(changes: int, base: int) -> None:
         spark.sql(f"DROP TABLE IF EXISTS {table} PURGE")
 
 
+def arguments() -> argparse.Namespace:
+    """The sizes: CHANGES upserted into BASE rows, or `--smoke` (tiny, for CI)."""
+    parser = argparse.ArgumentParser(description="Standardize upsert throughput against a plain MERGE INTO.")
+    parser.add_argument("changes", nargs="?", type=int, default=1_000_000, help="changed rows (90%% updates)")
+    parser.add_argument("base", nargs="?", type=int, default=10_000_000, help="rows already in std")
+    parser.add_argument("--smoke", action="store_true", help=f"sizes {SMOKE}: only checks it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.changes, args.base = SMOKE
+    if args.changes < 1 or args.base < args.changes:
+        parser.error("CHANGES must be at least 1 and BASE at least CHANGES")
+    return args
+
+
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
-    main(*(args + [1_000_000, 10_000_000][len(args) :]))
+    options = arguments()
+    main(options.changes, options.base)
