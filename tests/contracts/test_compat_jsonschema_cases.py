@@ -198,6 +198,17 @@ CASES: list[tuple[str, Any, Any, bool, bool, str]] = [
         True,
         RC,
     ),
+    ("plain to a singleton allOf", d7(props(p=S)), d7(props(p={"allOf": [S]})), True, True, RC),
+    ("plain to a two-part allOf", d7(props(p=S)), d7(props(p={"allOf": [N, S]})), False, True, RC),
+    ("anyOf to a wider allOf", d7(props(p={"anyOf": [S]})), d7(props(p={"allOf": [N, S]})), False, True, RC),
+    (
+        "allOf singleton to a wider anyOf",
+        d7(props(p={"allOf": [S]})),
+        d7(props(p={"anyOf": [N, S]})),
+        True,
+        False,
+        RC,
+    ),
     # --- object content models
     (
         "open model: property removed and another added",
