@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from kafka_helpers import fresh_topic, produce
+from kafka_helpers import fresh_topic, land_now, produce
 from typer.testing import CliRunner
 
 from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
@@ -45,8 +45,9 @@ def _payments(count: int) -> list[dict]:
     ]
 
 
-def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, platform) -> None:
+def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, spark) -> None:
     topic = fresh_topic(partitions=2)
+    name = f"it_new_payments_{uuid.uuid4().hex[:8]}"  # its raw table lives in the shared local catalog
     produce(topic, [(None, json.dumps(record).encode()) for record in _payments(40)])
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
     args = ["new", "--specs", str(tree), "--dbt-project", str(tmp_path / "dbt")]
@@ -62,7 +63,7 @@ def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, platform) 
         ("Stakeholders", "#finance-analytics"),
         ("Product name", "order_events"),  # taken
         ("already exists", None),
-        ("Product name", "payments"),
+        ("Product name", name),
         ("Description", "One event per payment attempt."),
         ("Source", "kafka"),
         ("Kafka topic", topic),
@@ -89,10 +90,10 @@ def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, platform) 
     output = "".join(transcript)
     assert child.exitstatus == 0, output
     assert "tardis validate" in output and ": ok" in output
-    spec = tree / "consumer" / "payments.yaml"
+    spec = tree / "consumer" / f"{name}.yaml"
     catalog = load_catalog([spec])
     assert not catalog.problems, [str(p) for p in catalog.problems]
-    product = catalog.by_name("payments")
+    product = catalog.by_name(name)
     columns = {c.name: (c.type, c.required, c.pii) for c in product.schema_}
     assert columns == {
         "payment_id": ("string", True, False),
@@ -103,9 +104,12 @@ def test_interactive_new_for_a_json_topic(tree: Path, tmp_path: Path, platform) 
         "coupon": ("string", False, False),
     }
     assert product.owner.contact == "#checkout-data" and product.schedule == "*/15 * * * *"
-    schema = json.loads((tree / "consumer" / "schemas" / "payments.json").read_text())
+    schema = json.loads((tree / "consumer" / "schemas" / f"{name}.json").read_text())
     assert schema["properties"]["paid_at"] == {"type": "string", "format": "date-time"}
     assert product.source.kafka.topic == topic and product.load.version_by == "paid_at"
+    # The landing takes every sampled record under the inferred JSON Schema: none is quarantined.
+    landed = land_now(spark, product)
+    assert (landed.records_landed, landed.records_quarantined) == (40, 0)
 
 
 def test_new_for_csv_files(tree: Path, tmp_path: Path, spark) -> None:
