@@ -3,7 +3,9 @@
 A Structured Streaming query (Spark's Kafka source) reads the topic; each micro-batch is decoded
 (JSON validated against its JSON Schema, Avro, Protobuf) and split: good records append to
 `raw.<product>` with their coordinates, raw bytes and decoded `payload`; records that cannot be
-decoded go to `raw.<product>__quarantine` with the reason. `trigger(availableNow=True)` makes a
+decoded go to `raw.<product>__quarantine` with the reason. In the Confluent wire format each record
+is decoded with the writer schema its schema id names (fetched from the registry, cached) and lands
+in the columns of the topic schema's latest version. `trigger(availableNow=True)` makes a
 materialization; a processing-time trigger makes the same code a long-running stream.
 
 Exactly once: the checkpoint lives beside the table, and every commit also records, in the Iceberg
@@ -96,6 +98,9 @@ def writer_schema(job: KafkaLandingInput, schema_id: int, text: str, schema_type
         )
     try:
         if job.format == "avro":
+            from tardis_dagster.core.formats import avro as avro_format
+
+            avro_format.parse_schema(text)  # here, not in the UDF: a bad schema quarantines, never fails
             return WriterSchema(schema_id, schema_text=text)
         if job.format == "json":
             schema = json_format.effective_schema(json.loads(text), format_assertion=job.format_assertion)
@@ -315,12 +320,9 @@ def _as_reader(
             assert filled is not None
             fields.append(filled[field.name].alias(field.name))
             continue
-        mismatches = _type_mismatches(by_name[field.name], field.dataType, f"payload.{field.name}")
+        mismatches = _type_mismatches(by_name[field.name], field.dataType, f"payload.{field.name}", source)
         if mismatches:
-            shown = "; ".join(mismatches)
-            checks.append(
-                (payload[field.name].isNotNull(), f"{shown} (in {source}; the topic schema's is the latest)")
-            )
+            checks.append((payload[field.name].isNotNull(), "; ".join(mismatches)))
         fields.append(_converted(payload[field.name], by_name[field.name], field.dataType).alias(field.name))
     if checks:  # judged on the writer's payload, before it is replaced by the reader's
         part = json_checks.with_violations(part, checks, "_unlandable")
@@ -330,9 +332,9 @@ def _as_reader(
     return part.withColumn("payload", F.when(payload.isNotNull(), F.struct(*fields)))
 
 
-def _type_mismatches(written: DataType, reader: DataType, path: str) -> list[str]:
-    """Where a value of the writer's type cannot become one of the reader's: fields by name
-    (the reader's missing ones are null), Iceberg's widenings allowed."""
+def _type_mismatches(written: DataType, reader: DataType, path: str, source: str) -> list[str]:
+    """Where a value of the writer's type (`source`'s) cannot become one of the reader's: fields by
+    name (the reader's missing ones are null), Iceberg's widenings allowed."""
     if written == reader or _widening(written.simpleString(), reader.simpleString()):
         return []
     if isinstance(written, StructType) and isinstance(reader, StructType):
@@ -341,16 +343,16 @@ def _type_mismatches(written: DataType, reader: DataType, path: str) -> list[str
             problem
             for f in reader.fields
             if f.name in by_name
-            for problem in _type_mismatches(by_name[f.name], f.dataType, f"{path}.{f.name}")
+            for problem in _type_mismatches(by_name[f.name], f.dataType, f"{path}.{f.name}", source)
         ]
     if isinstance(written, ArrayType) and isinstance(reader, ArrayType):
-        return _type_mismatches(written.elementType, reader.elementType, f"{path}[]")
+        return _type_mismatches(written.elementType, reader.elementType, f"{path}[]", source)
     if isinstance(written, MapType) and isinstance(reader, MapType):
-        return _type_mismatches(written.keyType, reader.keyType, f"{path} key") + _type_mismatches(
-            written.valueType, reader.valueType, f"{path} value"
-        )
+        keys = _type_mismatches(written.keyType, reader.keyType, f"{path} key", source)
+        return keys + _type_mismatches(written.valueType, reader.valueType, f"{path} value", source)
     return [
-        f"{path} is {written.simpleString()} in the writer's schema, {reader.simpleString()} in the reader's"
+        f"{path} is {written.simpleString()} in {source} but {reader.simpleString()} in the topic schema "
+        "(its latest version), which the raw table holds"
     ]
 
 

@@ -237,7 +237,11 @@ def compile_text(text: str, file_name: str = "schema.proto") -> bytes:
     with tempfile.TemporaryDirectory(prefix="tardis-proto-") as folder:
         path = Path(folder) / file_name
         path.write_text(text, encoding="utf-8")
-        return compile_descriptor_set(path)
+        try:
+            return compile_descriptor_set(path)
+        except ValueError as error:  # protoc names the file: the temporary folder means nothing to anyone
+            shown = str(error).replace(f"{path.resolve().parent}/", "").replace(f"{folder}/", "")
+            raise ValueError(shown) from None
 
 
 def wire_encode(schema_id: int, payload: bytes, indexes: tuple[int, ...] = (0,)) -> bytes:
