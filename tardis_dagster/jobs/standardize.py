@@ -9,8 +9,9 @@ Tables are merge-on-read: an upsert writes the changed rows and delete files, no
 touches.
 
 An upsert product also has a change stream, `std.<product>__changes`: every typed, PII-hashed version of
-each batch (one row per source record), appended once std is published, so the vault sees A -> B -> A
-even when all three arrive in one batch. Its snapshots record the raw snapshot too; a run reads from the
+each batch (one row per source record; an exact re-send of a recorded version, at new offsets, is left
+out: `std/changes.py`), appended once std is published, so the vault sees A -> B -> A even when all
+three arrive in one batch. Its snapshots record the raw snapshot too; a run reads from the
 earlier of the two marks (a run stopped between the two commits re-reads that range: std's MERGE keeps
 what it has, the change stream gets it once) and never appends a raw snapshot already recorded there.
 Input: `core.jobs_io.StandardizeInput`; result: `StandardizeResult`.
@@ -26,7 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
 from tardis_dagster.core.jobs_io import StandardizeInput, StandardizeResult
-from tardis_dagster.jobs.std import audits, casting, evolution, loads
+from tardis_dagster.jobs.std import audits, casting, changes, evolution, loads
 from tardis_dagster.jobs.tables import (
     current_snapshot_id,
     ensure_namespace,
@@ -159,17 +160,31 @@ def _std_table_ddl(job: StandardizeInput) -> str:
     )
 
 
-def append_changes(spark: SparkSession, table: str, records: DataFrame, raw_snapshot: int) -> int:
+def append_changes(
+    spark: SparkSession,
+    job: StandardizeInput,
+    records: DataFrame,
+    raw_snapshot: int,
+    std_snapshot: int | None,
+) -> int:
     """Append the batch's versions to the change stream, once per raw snapshot; returns rows appended.
 
-    Called only after std was published. A raw snapshot the change stream already records (a repeated
-    or concurrent run of the same range) appends nothing.
+    Called only after std was published (`std_snapshot`: std's published snapshot before this batch). A
+    raw snapshot the change stream already records (a repeated or concurrent run of the same range)
+    appends nothing; an exact re-send of a recorded version (new offsets, same key, version and
+    payload) is left out (`changes.unrecorded_versions`). The raw snapshot is recorded even when
+    nothing is left to append, so the range is not read again.
     """
-    if raw_snapshot in recorded_raw_snapshots(spark, table):
+    table = job.changes_table
+    if table is None or raw_snapshot in recorded_raw_snapshots(spark, table):
         return 0
+    columns = [c.name for c in job.columns]
+    versions = changes.unrecorded_versions(
+        spark, table, job.table, std_snapshot, records, job.load, columns
+    ).localCheckpoint()
     with recording_raw_snapshot(spark, raw_snapshot):
-        records.writeTo(table).append()
-    return records.count()
+        versions.writeTo(table).append()
+    return versions.count()
 
 
 def branch_summary(spark: SparkSession, table: str, branch: str) -> dict[str, str]:
@@ -260,10 +275,11 @@ def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key
             # Before publishing: `main` still holds the load being replaced.
             changes = loads.full_changes(spark, table, branch, columns, load)
         if passed:
+            std_before = current_snapshot_id(spark, table)
             spark.sql(f"CALL spark_catalog.system.fast_forward('{table}', 'main', '{branch}')")
             mark("publish")
             if changes_table:
-                result.changes_appended = append_changes(spark, changes_table, records, current)
+                result.changes_appended = append_changes(spark, job, records, current, std_before)
                 mark("append_changes")
         result.rows, result.rejected, result.audits, result.published = rows, rejected, results, passed
         result.inserted, result.updated, result.deleted = (

@@ -412,12 +412,6 @@ def test_upsert_replays_and_new_keys_leave_published_rows_as_they_were(tmp_path:
     assert sorted(r[0] for r in after.elements()) == ["m1", "m2", "m3", "m4"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README, change stream): a source record written to raw twice is appended to the "
-    "change stream twice; the landings write each file and Kafka offset to raw once, so this needs raw "
-    "written outside them, and a check against the whole stream would cost a scan of it on every run",
-)
 def test_a_replayed_file_is_not_appended_to_the_change_stream_again(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "upsert")
     changes = f"std.{product.name}__changes"

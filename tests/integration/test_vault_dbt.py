@@ -318,20 +318,21 @@ def test_link_between_two_hubs(scenario) -> None:
 
 def test_satellite_changes_duplicates_and_a_to_b_to_a(scenario) -> None:
     _, states = scenario
-    profile = {(row[0], row[4]): (row[2], row[3]) for row in states["late"]["sat_customer_profile"]}
+    # Columns: hash key, hashdiff, tier, city, updated_at (the version), load_datetime, record_source.
+    profile = {(row[0], row[5]): (row[2], row[3]) for row in states["late"]["sat_customer_profile"]}
     assert profile == {
         (hk("C1"), T1): ("gold", "Amsterdam"),
         (hk("C1"), T2): ("platinum", "Amsterdam"),
         (hk("C1"), T3): ("gold", "Amsterdam"),  # A -> B -> A keeps the final A
         (hk("C2"), T1): ("silver", "Berlin"),
-        (hk("C2"), LATE): ("silver", "Utrecht"),  # late row placed by its load_datetime
+        (hk("C2"), LATE): ("silver", "Utrecht"),  # late row placed by its version (updated_at)
         (hk("C2"), T2): ("silver", "Hamburg"),
         (hk("C3"), T1): ("bronze", "Paris"),  # three changes in one batch (from the change stream), in order
         (hk("C3"), T1 + US): ("bronze", "Rome"),
         (hk("C3"), T1 + 2 * US): ("bronze", "Paris"),
         (hk("C4"), LATE): ("gold", "Oslo"),
     }
-    status = {(row[0], row[3]): row[2] for row in states["late"]["sat_order_status"]}
+    status = {(row[0], row[4]): row[2] for row in states["late"]["sat_order_status"]}
     assert status == {
         (hk("O1"), T1): "placed",
         (hk("O1"), T2): "paid",  # the late 'placed' equals the row before it: not inserted
@@ -413,7 +414,7 @@ def test_standardized_a_to_b_to_a_in_one_batch_reaches_the_satellite(spark, tmp_
     (loaded,) = spark.table(f"{E2E}std.accounts__changes").select("_loaded_at").distinct().collect()
     at = loaded[0]
     profile = {
-        (row[0], row[4]): (row[2], row[3])
+        (row[0], row[5]): (row[2], row[3])
         for row in spark.table(f"{E2E}vault.sat_customer_profile").collect()
     }
     assert profile == {

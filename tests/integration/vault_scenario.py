@@ -29,10 +29,17 @@ hubs:
     business_key: [order_id]
     description: An order.
     owner: {tribe: consumer, squad: checkout}
+  - name: delivery
+    business_key: [delivery_id]
+    description: A delivery of one box.
+    owner: {tribe: operations, squad: logistics}
 links:
   - name: customer_order
     hubs: [customer, order]
     description: Which customer placed which order.
+  - name: order_delivery
+    hubs: [order, delivery]
+    description: Which delivery carries which order.
 """
 
 
@@ -46,12 +53,26 @@ def product_yaml(name: str, body: str, *, squad: str = "accounts") -> str:
     )
 
 
-def write_specs(root: Path, products: dict[str, str]) -> SpecCatalog:
-    """Write `_model.yaml` and the product specs under `root`; return the validated catalog."""
+def kafka_product_yaml(name: str, topic: str, body: str, *, squad: str = "logistics") -> str:
+    """A Kafka-sourced product spec reading JSON values checked by `schemas/<name>.json`."""
+    return (
+        "apiVersion: tardis/v1\nkind: DataProduct\n"
+        f"name: {name}\nversion: 1.0.0\ndescription: Scenario product {name}.\n"
+        f"owner: {{tribe: operations, squad: {squad}, contact: '#{squad}'}}\n"
+        f"source:\n  kafka: {{topic: {topic}, format: json, schema: schemas/{name}.json}}\n" + body
+    )
+
+
+def write_specs(root: Path, products: dict[str, str], schemas: dict[str, str] | None = None) -> SpecCatalog:
+    """Write `_model.yaml`, the product specs and their `schemas/` files under `root`; return the
+    validated catalog."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "_model.yaml").write_text(MODEL, encoding="utf-8")
     for name, text in products.items():
         (root / f"{name}.yaml").write_text(text, encoding="utf-8")
+    for file_name, text in (schemas or {}).items():
+        (root / "schemas").mkdir(exist_ok=True)
+        (root / "schemas" / file_name).write_text(text, encoding="utf-8")
     catalog = load_catalog([root])
     assert not catalog.problems, "\n".join(str(p) for p in catalog.problems)
     return catalog
@@ -89,6 +110,20 @@ class DbtRun:
         matches = [r for uid, r in self.results.items() if uid.split(".")[-1] == name or name in uid]
         assert matches, f"no node {name} in {sorted(self.results)}"
         return matches[0]["status"]
+
+
+def drop_schemas(spark, schemas: list[str]) -> None:
+    """Empty the schemas (created if missing): drop every table and view in them."""
+    for schema in schemas:
+        spark.sql(f"create namespace if not exists {schema}")
+        for table in spark.catalog.listTables(schema):
+            kind = "view" if table.tableType == "VIEW" else "table"
+            spark.sql(f"drop {kind} if exists {schema}.{table.name}")
+
+
+def table_rows(spark, table: str) -> list[tuple]:
+    """Every row of `table`, sorted: a row set two states of a table can be compared by."""
+    return sorted((tuple(r) for r in spark.table(table).collect()), key=repr)
 
 
 def run_dbt(project: Path, command: list[str], prefix: str, target: Path) -> DbtRun:

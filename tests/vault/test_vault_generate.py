@@ -156,3 +156,50 @@ def test_python_hashing_twin() -> None:
     assert business_key_hash(["a|", "b"]) != business_key_hash(["a", "|b"])  # nor the delimiter
     assert len(business_key_hash(["C1"], "sha256") or "") == 64
     assert hashdiff(["a", None]) != hashdiff(["A", None])  # hashdiffs keep case
+
+
+def test_satellites_order_by_the_version_and_keep_it(catalog) -> None:
+    files = render(catalog)
+    # order_events is upserted by updated_at: the satellite orders (and stores) by it.
+    assert "    version='updated_at',\n" in files[MODELS_DIR / "vault" / "sat_order_state.sql"]
+    # deliveries has no version_by: load time, then the record's position.
+    assert "version=" not in files[MODELS_DIR / "vault" / "sat_delivery_status.sql"]
+    assert (
+        "{{ tardis_record_position('_source_id') }} as record_id"
+        in files[MODELS_DIR / "staging" / "stg_deliveries.sql"]
+    )
+    pit = files[MODELS_DIR / "vault" / "pit_order.sql"]
+    assert "'column': 'sat_order_state_load_datetime', 'version': 'updated_at'" in pit
+
+
+def test_every_satellite_of_an_upsert_or_scd2_product_tests_its_latest_row_against_std(catalog) -> None:
+    import yaml
+
+    models = {
+        m["name"]: m for m in yaml.safe_load(render(catalog)[MODELS_DIR / "vault" / "_vault.yml"])["models"]
+    }
+    latest = {
+        name: next(
+            t["tardis_latest_equals_std"]["arguments"]
+            for t in m["data_tests"]
+            if "tardis_latest_equals_std" in t
+        )
+        for name, m in models.items()
+        if any("tardis_latest_equals_std" in t for t in m.get("data_tests", []) if isinstance(t, dict))
+    }
+    vault = build_vault(catalog)
+    expected = {s.model_name for s in vault.satellites if s.product.load.type in ("upsert", "scd2")}
+    assert set(latest) == expected == {"sat_customer_profile", "sat_order_state", "sat_subscription_plan"}
+    assert latest["sat_order_state"] == {
+        "hash_key": "order_hk",
+        "std": "source('std', 'order_events')",
+        "key_columns": ["order_id"],
+        "columns": [
+            ["box_size", "int"],
+            ["currency", "string"],
+            ["status", "string"],
+            ["total_amount", "decimal(10,2)"],
+        ],
+        "version": "updated_at",
+    }
+    assert latest["sat_customer_profile"]["current_only"] is True  # customers is scd2: its current row

@@ -1,6 +1,7 @@
 {#- A hub: one row per hash key, fed by any number of staging views, insert-only.
     sources: [{'relation': ref(...), 'hash_key': '<hub>_hk', 'columns': [<stage columns in business key order>]}]
-    A key seen in several sources or several times keeps its first load (earliest load_datetime, then
+    The business key is stored normalized exactly as it is hashed (trimmed, upper-cased, empty as
+    null), so ' b5 ' and 'B5' are one row holding 'B5', whatever text arrived first. A key seen in several sources or several times keeps its first load (earliest load_datetime, then
     record_source, so the choice is deterministic). -#}
 {% macro tardis_hub(hash_key, business_key, sources) -%}
 with staged as (
@@ -8,7 +9,7 @@ with staged as (
     select
         {{ source.hash_key }} as {{ hash_key }},
         {%- for column in source.columns %}
-        cast({{ column }} as string) as {{ business_key[loop.index0] }},
+        {{ tardis_business_key_value(column) }} as {{ business_key[loop.index0] }},
         {%- endfor %}
         load_datetime,
         record_source

@@ -1,7 +1,9 @@
 {#- A point-in-time table of a hub: for every moment any of its satellites changed (as_of), the
-    load_datetime of each satellite's row in effect then (null before its first row). Rebuilt in
-    full on every run (it is derived; joins to satellites use (hash key, load_datetime)).
-    satellites: [{'relation': ref('sat_x'), 'column': 'sat_x_load_datetime'}] -#}
+    load_datetime of each satellite's row in effect then (null before its first row). The row in
+    effect is the latest in the satellite's order (its version, then load_datetime) among the rows
+    loaded by then, so a late older version never becomes the state in effect after a newer one.
+    Rebuilt in full on every run (it is derived; joins to satellites use (hash key, load_datetime)).
+    satellites: [{'relation': ref('sat_x'), 'column': 'sat_x_load_datetime', 'version': 'revision' or none}] -#}
 {% macro tardis_pit(hash_key, satellites) -%}
 with changes as (
     {%- for satellite in satellites %}
@@ -9,7 +11,16 @@ with changes as (
         {{ hash_key }},
         load_datetime as as_of,
         {%- for other in satellites %}
-        {% if other.column == satellite.column %}load_datetime{% else %}cast(null as timestamp){% endif %} as {{ other.column }}{% if not loop.last %},{% endif %}
+        {%- if other.column == satellite.column %}
+        load_datetime as {{ other.column }},
+        row_number() over (
+            partition by {{ hash_key }}
+            order by {% if satellite.version %}{{ satellite.version }} nulls first, {% endif %}load_datetime
+        ) as {{ other.column }}_position{% if not loop.last %},{% endif %}
+        {%- else %}
+        cast(null as timestamp) as {{ other.column }},
+        cast(null as int) as {{ other.column }}_position{% if not loop.last %},{% endif %}
+        {%- endif %}
         {%- endfor %}
     from {{ satellite.relation }}
     {%- if not loop.last %}
@@ -22,7 +33,7 @@ select distinct
     {{ hash_key }},
     as_of,
     {%- for satellite in satellites %}
-    max({{ satellite.column }}) over in_effect as {{ satellite.column }}{% if not loop.last %},{% endif %}
+    max_by({{ satellite.column }}, {{ satellite.column }}_position) over in_effect as {{ satellite.column }}{% if not loop.last %},{% endif %}
     {%- endfor %}
 from changes
 window in_effect as (

@@ -1,43 +1,70 @@
-{#- A satellite of one parent hash key, insert-only. A staged row is inserted when no row with its
-    (hash key, load_datetime) exists and its hashdiff differs from the row just before it in time,
-    comparing staged and already loaded rows together: so A -> B -> A keeps the final A, several
-    changes in one batch are all kept in load_datetime order, exact duplicates and reruns insert
-    nothing, and a late row is placed where its load_datetime puts it.
-    Rows sharing a load_datetime (one standardized batch) are ordered by record_order (the product's
-    version_by, if any), then hashdiff, and get 1-microsecond steps so (hash key, load_datetime) is
-    unique and the order is deterministic. -#}
-{% macro tardis_satellite(hash_key, hashdiff, columns, source) -%}
+{#- A satellite of one parent hash key, insert-only, its history ordered by the product's version.
+
+    Order: by `version` (the product's `load.version_by`, nulls first) when there is one, then by
+    load_datetime (when Tardis standardized the row), then by the record's position in its batch
+    (`record_id`, e.g. the Kafka offset). Without a version the order is load_datetime, then position.
+    A staged row is inserted when no row with its (hash key, load_datetime) exists and its hashdiff
+    differs from the row just before it in that order, staged and loaded rows compared together: so a
+    late older version is placed where its version puts it (the row after it stays, insert-only), an
+    exact re-send (same key, version, payload) equals the row before it and inserts nothing, A -> B -> A
+    keeps the final A, and reruns insert nothing.
+    With a version, a key has one state per version, the one std keeps: within a batch the last record
+    by position; across batches the first applied (std replaces a row only by a greater version).
+    Rows of one key sharing a load_datetime (one batch) get 1-microsecond steps in that order, so
+    (hash key, load_datetime) is unique and the order deterministic.
+    The history read is the increment's keys only (a broadcast semi-join, four columns), never the
+    whole satellite. -#}
+{% macro tardis_satellite(hash_key, hashdiff, columns, source, version=none) -%}
+{%- set stored = columns | list -%}
+{%- if version and version not in stored -%}{%- do stored.append(version) -%}{%- endif -%}
 with staged as (
-    select distinct
+    select
         {{ hash_key }},
         {{ hashdiff }} as hashdiff,
-        {%- for column in columns %}
+        {%- for column in stored %}
         {{ column }},
         {%- endfor %}
         load_datetime,
-        record_order,
+        record_id,
         record_source
     from {{ source }}
     where {{ hash_key }} is not null
     {{ tardis_lookback_filter() }}
 ),
+{%- if version %}
+
+-- One state per key and version in a batch: the last record by position (the one std keeps).
+versions as (
+    select *
+    from (
+        select
+            staged.*,
+            row_number() over (
+                partition by {{ hash_key }}, load_datetime, {{ version }} order by record_id desc
+            ) as nth_record
+        from staged
+    ) as ranked
+    where nth_record = 1
+),
+{%- endif %}
 
 sequenced as (
     select
         {{ hash_key }},
         hashdiff,
-        {%- for column in columns %}
+        {%- for column in stored %}
         {{ column }},
         {%- endfor %}
         timestamp_micros(
             unix_micros(load_datetime)
             + row_number() over (
-                partition by {{ hash_key }}, load_datetime order by record_order, hashdiff
+                partition by {{ hash_key }}, load_datetime
+                order by {% if version %}{{ version }}, {% endif %}record_id, hashdiff
             )
             - 1
         ) as load_datetime,
         record_source
-    from staged
+    from {{ 'versions' if version else 'staged' }}
 ),
 
 {%- if is_incremental() %}
@@ -54,6 +81,9 @@ loaded as (
     select /*+ BROADCAST(batch_keys) */
         history.{{ hash_key }},
         history.hashdiff,
+        {%- if version %}
+        history.{{ version }},
+        {%- endif %}
         history.load_datetime
     from {{ this }} as history
     left semi join batch_keys
@@ -69,10 +99,10 @@ new_rows as (
 ),
 
 timeline as (
-    select {{ hash_key }}, hashdiff, load_datetime, true as is_new
+    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, true as is_new
     from new_rows
     union all
-    select {{ hash_key }}, hashdiff, load_datetime, false as is_new
+    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, false as is_new
     from loaded
 ),
 {%- else %}
@@ -83,22 +113,42 @@ new_rows as (
 ),
 
 timeline as (
-    select {{ hash_key }}, hashdiff, load_datetime, true as is_new
+    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, true as is_new
     from new_rows
+),
+{%- endif %}
+{%- if version %}
+
+-- A version already applied in an earlier batch keeps its state (as in std): later ones drop out.
+applied as (
+    select *
+    from (
+        select
+            timeline.*,
+            row_number() over (partition by {{ hash_key }}, {{ version }} order by load_datetime) as nth_batch
+        from timeline
+    ) as ranked
+    where nth_batch = 1
 ),
 {%- endif %}
 
 compared as (
     select
-        timeline.*,
-        lag(hashdiff) over (partition by {{ hash_key }} order by load_datetime) as previous_hashdiff
-    from timeline
+        {{ hash_key }},
+        hashdiff,
+        load_datetime,
+        is_new,
+        lag(hashdiff) over (
+            partition by {{ hash_key }}
+            order by {% if version %}{{ version }} nulls first, {% endif %}load_datetime
+        ) as previous_hashdiff
+    from {{ 'applied' if version else 'timeline' }}
 )
 
 select
     new_rows.{{ hash_key }},
     new_rows.hashdiff,
-    {%- for column in columns %}
+    {%- for column in stored %}
     new_rows.{{ column }},
     {%- endfor %}
     new_rows.load_datetime,

@@ -4,7 +4,8 @@
 - full: INSERT OVERWRITE with the latest complete load; its rows inserted, updated and deleted are
   counted against the load it replaces (`full_changes`), not as every row deleted and written again;
 - upsert: MERGE on the key, a row replaced only by a greater `version_by` (late older versions lose);
-  every version of the batch is also appended to the change stream (`standardize.append_changes`);
+  every version of the batch is also appended to the change stream, exact re-sends left out
+  (`changes.unrecorded_versions`, `standardize.append_changes`);
 - scd2: history per key; each version's `valid_from` is its `version_by` value, `valid_to` the next
   version's, `is_current` the last one. Out-of-order versions are placed by recomputing the history of
   the touched keys only, then merging the inserted versions and the closed intervals.
@@ -12,7 +13,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.window import Window
 
@@ -35,15 +36,30 @@ def distinct_records(good: DataFrame) -> DataFrame:
     return good.dropDuplicates([SOURCE_ID])
 
 
+def record_position(source_id: Column) -> Column:
+    """Where a record stands in its batch, as text that sorts in that order: a Kafka record's
+    `topic/partition/offset` with partition and offset zero-padded (offset 10 after offset 9), a file
+    record's id as it is. The vault orders a batch's versions by the same text
+    (`tardis_record_position` in dbt_project/macros/vault/ordering.sql)."""
+    kafka = source_id.rlike("^[^/]+/[0-9]+/[0-9]+$")
+    padded = F.concat(
+        F.lpad(F.regexp_extract(source_id, "/([0-9]+)/[0-9]+$", 1), 10, "0"),
+        F.lit("/"),
+        F.lpad(F.regexp_extract(source_id, "/([0-9]+)$", 1), 20, "0"),
+    )
+    return F.when(kafka, padded).otherwise(source_id)
+
+
 def batch_rows(good: DataFrame, load: LoadPolicy) -> DataFrame:
     """The batch as the load type writes it: one row per key (upsert), per key and version (scd2),
-    per source record (append, full)."""
+    per source record (append, full). Of several records of one version the last by position wins."""
     key = [F.col(quote(k)) for k in load.key]
+    last = record_position(F.col(SOURCE_ID)).desc()
     if load.type == "upsert":
         order = [F.col(quote(load.version_by)).desc_nulls_last()] if load.version_by else []
-        return _first(good, key, [*order, F.col(SOURCE_ID).desc()])
+        return _first(good, key, [*order, last])
     if load.type == "scd2":
-        return _first(good, [*key, F.col(quote(history_order(load)))], [F.col(SOURCE_ID).desc()])
+        return _first(good, [*key, F.col(quote(history_order(load)))], [last])
     return distinct_records(good)
 
 

@@ -191,6 +191,8 @@ def _staging_sql(staging: Staging) -> str:
     lines.append("_loaded_at as load_datetime")
     order = staging.record_order
     lines.append(f"{order} as record_order" if order else "cast(null as timestamp) as record_order")
+    # The record's place in its batch (the Kafka offset): orders versions that share one load.
+    lines.append("{{ tardis_record_position('_source_id') }} as record_id")
     lines.append(f"'{product.name}' as record_source")
     body = ",\n    ".join(lines)
     reads = (
@@ -316,13 +318,16 @@ def _satellite_sql(satellite: SatelliteModel) -> str:
         + f"    hashdiff='{satellite.hashdiff}',\n"
         + f"    columns={_list(satellite.columns)},\n"
         + f"    source={_relation('stg_' + satellite.product.name)},\n"
+        + (f"    version='{satellite.version}',\n" if satellite.version else "")
         + ") }}\n"
     )
 
 
 def _pit_sql(pit: PitModel) -> str:
     satellites = ",\n        ".join(
-        f"{{'relation': {_relation(s.model_name)}, 'column': '{s.model_name}_load_datetime'}}"
+        f"{{'relation': {_relation(s.model_name)}, 'column': '{s.model_name}_load_datetime'"
+        + (f", 'version': '{s.version}'" if s.version else "")
+        + "}"
         for s in pit.satellites
     )
     return (
@@ -344,8 +349,26 @@ def _unique_combination(columns: list[str]) -> dict[str, Any]:
     return {"tardis_unique_combination": {"arguments": {"columns": columns}}}
 
 
+def _latest_equals_std(satellite: SatelliteModel, staging: Staging) -> dict[str, Any]:
+    """The test that the satellite's latest row per key holds the std row's state (upsert, scd2)."""
+    product = satellite.product
+    (diff,) = (d for d in staging.hashdiffs if d.column == satellite.hashdiff)
+    arguments: dict[str, Any] = {
+        "hash_key": satellite.parent.hash_key,
+        "std": f"source('std', '{product.name}')",
+        "key_columns": list(satellite.business_key),
+        "columns": [list(pair) for pair in diff.columns],
+    }
+    if satellite.version:
+        arguments["version"] = satellite.version
+    if product.load.type == "scd2":
+        arguments["current_only"] = True
+    return {"tardis_latest_equals_std": {"arguments": arguments}}
+
+
 def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
     models: list[dict[str, Any]] = []
+    staging = {s.product.name: s for s in vault.staging}
     for hub in vault.hubs:
         models.append(
             {
@@ -409,7 +432,14 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
                         VAULT_LAYER, satellite.owner, product=satellite.product.name, hub=hub.hub.name
                     )
                 },
-                "data_tests": [_unique_combination([hub.hash_key, "load_datetime"])],
+                "data_tests": [
+                    _unique_combination([hub.hash_key, "load_datetime"]),
+                    *(
+                        [_latest_equals_std(satellite, staging[satellite.product.name])]
+                        if satellite.mirrors_std
+                        else []
+                    ),
+                ],
                 "columns": [
                     {
                         "name": hub.hash_key,

@@ -41,7 +41,8 @@ def _digest(text: str, algorithm: str) -> str:
 
 def business_key_hash(values: Sequence[str | None], algorithm: str = DEFAULT_ALGORITHM) -> str | None:
     """What `tardis_hash_key` computes for string values (None when every value is null or empty)."""
-    normalized = [None if v is None or not v.strip() else v.strip().upper() for v in values]
+    # Spark's trim() removes spaces only (not tabs or newlines): strip(" ") is its twin.
+    normalized = [None if v is None or not v.strip(" ") else v.strip(" ").upper() for v in values]
     if all(v is None for v in normalized):
         return None
     return _digest(DELIMITER.join(NULL_TOKEN if v is None else _escape(v) for v in normalized), algorithm)
@@ -49,5 +50,5 @@ def business_key_hash(values: Sequence[str | None], algorithm: str = DEFAULT_ALG
 
 def hashdiff(values: Sequence[str | None], algorithm: str = DEFAULT_ALGORITHM) -> str:
     """What `tardis_hashdiff` computes for string values given in hashdiff order."""
-    parts = [NULL_TOKEN if v is None else _escape(v.strip()) for v in values]
+    parts = [NULL_TOKEN if v is None else _escape(v.strip(" ")) for v in values]
     return _digest(DELIMITER.join(parts), algorithm)

@@ -166,6 +166,23 @@ class SatelliteModel:
         """The satellite belongs to the product's squad."""
         return Owner(self.product.owner.tribe, self.product.owner.squad)
 
+    @property
+    def version(self) -> str | None:
+        """The column ordering the satellite's history (the product's `version_by`); None: load time."""
+        return self.product.load.version_by
+
+    @property
+    def business_key(self) -> tuple[str, ...]:
+        """The product's columns holding the parent hub's business key (its hub mapping)."""
+        return next(tuple(m.key) for m in self.product.vault.hubs if m.hub == self.parent.hub.name)
+
+    @property
+    def mirrors_std(self) -> bool:
+        """Whether std holds one current row per parent key, so the satellite's latest row must equal it:
+        an upsert or scd2 product whose load key is the parent hub's business key."""
+        load = self.product.load
+        return load.type in ("upsert", "scd2") and sorted(self.business_key) == sorted(load.key)
+
 
 @dataclass(frozen=True)
 class PitModel:

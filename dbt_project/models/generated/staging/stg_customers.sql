@@ -18,5 +18,6 @@ select
     updated_at,
     _loaded_at as load_datetime,
     updated_at as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'customers' as record_source
 from {{ source('std', 'customers') }}

@@ -18,5 +18,6 @@ select
     event_at,
     _loaded_at as load_datetime,
     cast(null as timestamp) as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'deliveries' as record_source
 from {{ source('std', 'deliveries') }}

@@ -13,5 +13,6 @@ select
     expires_on,
     _loaded_at as load_datetime,
     cast(null as timestamp) as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'loyalty_points' as record_source
 from {{ source('std', 'loyalty_points') }}

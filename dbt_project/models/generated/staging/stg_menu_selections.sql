@@ -13,5 +13,6 @@ select
     selected_at,
     _loaded_at as load_datetime,
     cast(null as timestamp) as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'menu_selections' as record_source
 from {{ source('std', 'menu_selections') }}

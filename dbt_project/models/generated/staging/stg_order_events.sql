@@ -24,5 +24,6 @@ select
     updated_at,
     _loaded_at as load_datetime,
     updated_at as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'order_events' as record_source
 from {{ source('std', 'order_events__changes') }}

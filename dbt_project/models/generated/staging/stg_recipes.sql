@@ -16,5 +16,6 @@ select
     updated_at,
     _loaded_at as load_datetime,
     cast(null as timestamp) as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'recipes' as record_source
 from {{ source('std', 'recipes') }}

@@ -20,5 +20,6 @@ select
     pause_reason,
     _loaded_at as load_datetime,
     updated_at as record_order,
+    {{ tardis_record_position('_source_id') }} as record_id,
     'subscriptions' as record_source
 from {{ source('std', 'subscriptions__changes') }}

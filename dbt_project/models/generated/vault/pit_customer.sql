@@ -5,6 +5,6 @@
 {{ tardis_pit(
     hash_key='customer_hk',
     satellites=[
-        {'relation': ref('sat_customer_profile'), 'column': 'sat_customer_profile_load_datetime'},
+        {'relation': ref('sat_customer_profile'), 'column': 'sat_customer_profile_load_datetime', 'version': 'updated_at'},
     ],
 ) }}

@@ -5,6 +5,6 @@
 {{ tardis_pit(
     hash_key='order_hk',
     satellites=[
-        {'relation': ref('sat_order_state'), 'column': 'sat_order_state_load_datetime'},
+        {'relation': ref('sat_order_state'), 'column': 'sat_order_state_load_datetime', 'version': 'updated_at'},
     ],
 ) }}

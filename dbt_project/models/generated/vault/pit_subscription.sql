@@ -5,6 +5,6 @@
 {{ tardis_pit(
     hash_key='subscription_hk',
     satellites=[
-        {'relation': ref('sat_subscription_plan'), 'column': 'sat_subscription_plan_load_datetime'},
+        {'relation': ref('sat_subscription_plan'), 'column': 'sat_subscription_plan_load_datetime', 'version': 'updated_at'},
     ],
 ) }}

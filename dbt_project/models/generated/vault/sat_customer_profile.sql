@@ -7,4 +7,5 @@
     hashdiff='customer_profile_hashdiff',
     columns=['city', 'country', 'marketing_opt_in'],
     source=ref('stg_customers'),
+    version='updated_at',
 ) }}

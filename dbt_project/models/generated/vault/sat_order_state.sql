@@ -7,4 +7,5 @@
     hashdiff='order_state_hashdiff',
     columns=['status', 'box_size', 'total_amount', 'currency'],
     source=ref('stg_order_events'),
+    version='updated_at',
 ) }}

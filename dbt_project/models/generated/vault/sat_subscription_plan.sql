@@ -7,4 +7,5 @@
     hashdiff='subscription_plan_hashdiff',
     columns=['plan', 'meals_per_week', 'servings', 'price_per_box', 'status'],
     source=ref('stg_subscriptions'),
+    version='updated_at',
 ) }}
