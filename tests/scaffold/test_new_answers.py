@@ -196,3 +196,28 @@ def test_a_broken_answers_file_gives_one_precise_line_and_writes_nothing(
     assert words in match.group(4), problem
     assert listing(tree) == before
     assert not (tmp_path / "dbt").exists()
+
+
+def test_flags_answer_too_and_a_bad_one_is_named_by_its_flag(
+    tree: Path, sample: Path, tmp_path: Path
+) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(GOOD.format(sample=sample).replace("partition_by: [day(paid_at)]\n", ""))
+    app = typer.Typer()
+    app.command()(new_cli.new)
+    before = listing(tree)
+    args = ["--answers", str(answers), "--specs", str(tree), "--dbt-project", str(tmp_path / "dbt")]
+    result = CliRunner().invoke(
+        app, [*args, "--schedule", "*/90 * * * *", "--partition-by", "bucket(4, payment_id)"]
+    )
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("--schedule: schedule: '*/90': a step of 90 is larger"), (
+        result.output
+    )
+    assert listing(tree) == before
+    result = CliRunner().invoke(
+        app, [*args, "--name", "card_payments", "--partition-by", "bucket(4, payment_id)"]
+    )
+    assert result.exit_code == 0, result.output
+    product = load_catalog([tree / "consumer" / "card_payments.yaml"]).by_name("card_payments")
+    assert product.load.partition_by == ["bucket(4, payment_id)"]

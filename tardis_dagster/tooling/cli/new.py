@@ -17,7 +17,7 @@ from rich.console import Console
 
 from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
 from tardis_dagster.core.specs import load_catalog
-from tardis_dagster.tooling.scaffold.answers import load_answers
+from tardis_dagster.tooling.scaffold.answers import load_answers, split_list
 from tardis_dagster.tooling.scaffold.new_product import NewContext, Outcome, from_answers
 
 
@@ -51,6 +51,9 @@ def new(
     source: Annotated[str | None, typer.Option("--source", help="kafka | files | sql.")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="kafka: the topic.")] = None,
     uri: Annotated[str | None, typer.Option("--uri", help="files: the folder or s3:// prefix.")] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="kafka: json|avro|protobuf; files: csv|json|parquet.")
+    ] = None,
     sql: Annotated[str | None, typer.Option("--sql", help="sql: the query.")] = None,
     schedule: Annotated[
         str | None, typer.Option("--schedule", help="cron, on_upstream or streaming.")
@@ -59,6 +62,12 @@ def new(
         str | None, typer.Option("--load-type", help="append | full | upsert | scd2.")
     ] = None,
     key: Annotated[str | None, typer.Option("--key", help="Key column(s), comma-separated.")] = None,
+    version_by: Annotated[
+        str | None, typer.Option("--version-by", help="Column deciding which record wins.")
+    ] = None,
+    partition_by: Annotated[
+        str | None, typer.Option("--partition-by", help="Partitions, comma-separated, e.g. day(paid_at).")
+    ] = None,
     pii: Annotated[str | None, typer.Option("--pii", help="PII columns, comma-separated.")] = None,
 ) -> None:
     """Create a data product in product_specs/<tribe>/: asks (or reads) the answers, infers the schema
@@ -85,7 +94,10 @@ def new(
         ("sql", "--sql", sql),
         ("schedule", "--schedule", schedule),
         ("load_type", "--load-type", load_type),
+        ("format", "--format", file_format),
         ("key", "--key", _listed(key)),
+        ("version_by", "--version-by", version_by),
+        ("partition_by", "--partition-by", _listed(partition_by)),
         ("pii", "--pii", _listed(pii)),
     ):
         if value is not None:
@@ -107,7 +119,7 @@ def new(
 def _listed(text: str | None) -> list[str] | None:
     if text is None:
         return None
-    return [part for part in text.replace(",", " ").split() if part]
+    return split_list(text)
 
 
 def _report(outcome: Outcome, console: Console) -> None:

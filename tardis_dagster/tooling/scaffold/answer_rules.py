@@ -59,7 +59,8 @@ def name_finding(name: str, tribe: str | None, existing: Existing) -> Finding | 
         )
     if tribe is not None:
         taken = existing.file_taken(tribe, name)
-        if taken is not None or (existing.root / tribe / "schemas" / f"{name}.json").exists():
+        schemas = existing.root / tribe / "schemas"
+        if taken is not None or any(schemas.glob(f"{name}.*")):
             return Finding(
                 ("name",),
                 f"a file for '{name}' already exists in {os.path.relpath(existing.root / tribe)}/",

@@ -10,6 +10,7 @@ problems are translated by the spec's error translator: one `answers.yaml:line:c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -121,6 +122,14 @@ class AnswerSource:
         else:
             line, col = doc.locate(loc if _exists(doc.data, loc) else loc[:-1] if loc else loc)
         return AnswerProblem(f"{self.spec.path}:{line}:{col}", name, message, fix)
+
+
+def split_list(text: str) -> list[str]:
+    """A typed list answer: ``a, b c`` -> ``[a, b, c]``; ``day(x), bucket(16, id)`` keeps each call whole."""
+    return _LIST_ITEM.findall(text)
+
+
+_LIST_ITEM = re.compile(r"[^\s,()]+(?:\([^)]*\))?")
 
 
 def flag_of(field: str) -> str:

@@ -22,7 +22,7 @@ from tardis_dagster.core.specs.specfile import SpecFile
 from tardis_dagster.core.specs.yaml_source import parse_yaml
 from tardis_dagster.tooling.scaffold import answer_rules
 from tardis_dagster.tooling.scaffold.answer_rules import Finding
-from tardis_dagster.tooling.scaffold.answers import AnswerProblem, Answers, AnswerSource
+from tardis_dagster.tooling.scaffold.answers import AnswerProblem, Answers, AnswerSource, split_list
 from tardis_dagster.tooling.scaffold.files_inference import local_format
 from tardis_dagster.tooling.scaffold.inferred_schema import InferenceError, InferredSchema
 from tardis_dagster.tooling.scaffold.new_product import (
@@ -105,7 +105,7 @@ _LIST_FIELDS = {"stakeholders", "key", "partition_by", "hubs", "pii"}
 
 def listed(text: str) -> list[str]:
     """``a, b c`` -> ``["a", "b", "c"]``."""
-    return [part for part in text.replace(",", " ").split() if part]
+    return split_list(text)
 
 
 def field_problem(field: str, value: Any) -> tuple[str, str] | None:
