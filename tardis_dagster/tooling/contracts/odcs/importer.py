@@ -319,6 +319,7 @@ class _Importer:
         single = len(objects) == 1 and schema_object is None
         self._top_level_notes()
         owner = self._owner()
+        self.schedule = self._schedule()
         specs = [(i, obj, self._spec(i, obj, owner, single)) for i, obj in objects]
         results = []
         if not self.errors and not self.missing:
@@ -437,13 +438,11 @@ class _Importer:
                 str(_get(support, "url") or "").removeprefix("mailto:"),
             ):
                 if _is_contact(candidate):
+                    why = ""
                     if ranked:
-                        self.notes.append(
-                            Note(
-                                (*members_loc, ranked[0], "username"), "not a Slack channel or email address"
-                            )
-                        )
-                    self.notes.append(Note(("support", i), "used as the owner's contact"))
+                        username = _get(members[ranked[0]], "username")
+                        why = f" (the owner {username!r} is not a Slack channel or email address)"
+                    self.notes.append(Note(("support", i), f"used as the owner's contact{why}"))
                     return candidate, set(ranked[:1])
         return None, set(ranked[:1])
 
@@ -468,7 +467,7 @@ class _Importer:
         source = self._source(obj, base, product_answers, notes, origins)
         if source is not None:
             spec["source"] = source
-        schedule = product_answers.schedule or self.answers.schedule or self._schedule(notes)
+        schedule = product_answers.schedule or self.answers.schedule or self.schedule
         if schedule is not None:
             spec["schedule"] = schedule
         properties = [(i, p) for i, p in enumerate(_items(obj.get("properties"))) if isinstance(p, dict)]
@@ -488,7 +487,7 @@ class _Importer:
                     rules.append((rule, (*loc, "quality", j)))
             derived += self._column_rules(prop, column, loc, notes)
         spec["schema"] = columns
-        spec["load"] = self._load(properties, columns, notes)
+        spec["load"] = self._load(index, properties, columns, notes)
         for j, entry in enumerate(_items(obj.get("quality"))):
             rule = self._rule(entry, None, obj, (*base, "quality", j), notes)
             if rule is not None:
@@ -607,7 +606,7 @@ class _Importer:
             )
         return chosen
 
-    def _schedule(self, notes: list[Note]) -> str | None:
+    def _schedule(self) -> str | None:
         for i, sla in enumerate(_items(self.data.get("slaProperties"))):
             if _get(sla, "property") != FREQUENCY:
                 continue
@@ -618,14 +617,16 @@ class _Importer:
                 return str(value)
             cron = _cron_every(value, unit)
             if cron is None:
-                notes.append(Note(("slaProperties", i), "frequency has no cron equivalent: not carried over"))
+                self.notes.append(
+                    Note(("slaProperties", i), "frequency has no cron equivalent: not carried over")
+                )
                 return None
-            notes.append(Note(("slaProperties", i), f"frequency imported as the schedule {cron!r}"))
+            self.notes.append(Note(("slaProperties", i), f"frequency imported as the schedule {cron!r}"))
             return cron
         return None
 
     def _load(
-        self, properties: list[tuple[int, Any]], columns: list[dict[str, Any]], notes: list[Note]
+        self, index: int, properties: list[tuple[int, Any]], columns: list[dict[str, Any]], notes: list[Note]
     ) -> Any:
         found, load = _custom_value(self.data.get("customProperties"), LOAD_PROPERTY)
         load = dict(load) if found and isinstance(load, dict) else {}
@@ -649,7 +650,8 @@ class _Importer:
             load["type"] = "upsert" if keyed else "append"
             if not found:
                 how = "upsert: a later record replaces one with the same primary key" if keyed else "append"
-                notes.append(Note(("schema",), f"load type {how} (derived; set tardisLoad to choose)"))
+                where = ("schema", index, "properties")
+                notes.append(Note(where, f"load type {how} (derived; set tardisLoad to choose)"))
         return load
 
     def _column(self, prop: dict[str, Any], loc: Loc, notes: list[Note]) -> dict[str, Any] | None:
@@ -835,6 +837,9 @@ class _Importer:
         what = f"quality check {entry.get('name') or field_name(loc)!r}"
         found, body = _custom_value(entry.get("customProperties"), RULE_PROPERTY)
         kind = entry.get("type") or "library"
+        if kind not in ("library", "sql") and not found:
+            notes.append(Note(loc, f"{what} of type {kind} is not kept (Tardis runs library and sql checks)"))
+            return None
         for key, value in entry.items():
             if key not in _QUALITY_CARRIED and not _empty(value):
                 notes.append(Note((*loc, key), "not carried over"))
@@ -842,11 +847,8 @@ class _Importer:
             rule = dict(body)
         elif kind == "library":
             rule = self._library_rule(entry, column, loc, what, notes)
-        elif kind == "sql":
-            rule = self._sql_rule(entry, column, obj, loc, what, notes)
         else:
-            notes.append(Note(loc, f"{what} of type {kind} is not kept (Tardis runs library and sql checks)"))
-            return None
+            rule = self._sql_rule(entry, column, obj, loc, what, notes)
         if rule is None:
             return None
         severity = str(entry.get("severity") or "error").lower()
