@@ -154,6 +154,14 @@ BROKEN = [
     ),
     ("PII column that does not exist", "pii: [customer_email]", "pii: [email]", "pii[0]", "'email'"),
     (
+        "scd2 for a SQL product",
+        KAFKA,
+        "source: sql\nsql: select order_id from {{{{ product('order_events') }}}}\n"
+        "load_type: scd2\nkey: [order_id]\n",
+        "load_type",
+        "scd2 is not built for SQL products",
+    ),
+    (
         "hubs for a SQL product",
         KAFKA,
         "source: sql\nsql: select order_id from {{{{ product('order_events') }}}}\nhubs: [order]\n",
@@ -176,10 +184,13 @@ BROKEN = [
 def test_a_broken_answers_file_gives_one_precise_line_and_writes_nothing(
     tree: Path, sample: Path, tmp_path: Path, old: str, new: str, field: str, words: str
 ) -> None:
-    text = GOOD.format(sample=sample).replace(old.format(sample=sample), new.format(sample=sample), 1)
-    if "source: sql" in text:  # a SQL product here: no key, version, partitions or PII of its own
+    text = GOOD.format(sample=sample)
+    if "source: sql" in new:  # a SQL product here: no key, version, partitions or PII of its own
         text = "".join(t for t in text.splitlines(keepends=True) if not t.startswith(SQL_ONLY))
-        text = text.replace('"0 * * * *"', "on_upstream") + "load_type: full\n"
+        text = text.replace('"0 * * * *"', "on_upstream") + (
+            "" if "load_type:" in new else "load_type: full\n"
+        )
+    text = text.replace(old.format(sample=sample), new.format(sample=sample), 1)
     answers = tmp_path / "answers.yaml"
     answers.write_text(text)
     before = listing(tree)

@@ -181,14 +181,7 @@ def before_inference(answers: Answers, existing: Existing) -> list[Finding]:
                 "add key: [<column>] naming the column(s) that identify a record",
             )
         )
-    if answers.load_type not in ("upsert", "scd2") and answers.version_by is not None:
-        found.append(
-            Finding(
-                ("version_by",),
-                f"version_by is only used with upsert or scd2, not {answers.load_type}",
-                "remove version_by:",
-            )
-        )
+    found += _load_findings(answers)
     if answers.hubs and answers.source == "sql":
         found.append(
             Finding(
@@ -206,6 +199,41 @@ def before_inference(answers: Answers, existing: Existing) -> list[Finding]:
                     suggestion(hub, existing.hubs, what="hubs") + "; new hubs are added to _model.yaml",
                 )
             )
+    return found
+
+
+def _load_findings(answers: Answers) -> list[Finding]:
+    """What a load type allows: SQL products are dbt models (no scd2, no version_by); elsewhere
+    version_by decides which version of a key wins, or orders a satellite's history."""
+    found = []
+    if answers.source == "sql" and answers.load_type == "scd2":
+        found.append(
+            Finding(
+                ("load_type",),
+                "load type scd2 is not built for SQL products (only append, full and upsert are)",
+                "use upsert with key: for the latest row per key, or append and keep the history in your SQL",
+            )
+        )
+    if answers.version_by is None:
+        return found
+    if answers.source == "sql":
+        found.append(
+            Finding(
+                ("version_by",),
+                "version_by is not applied to SQL products: an upsert keeps each key's row from the "
+                "latest run",
+                "remove version_by and pick the winning row in the SQL (row_number() over (...) = 1)",
+            )
+        )
+    elif answers.load_type in ("append", "full") and not answers.hubs:
+        found.append(
+            Finding(
+                ("version_by",),
+                f"version_by is only used with upsert or scd2 (or to order a hub's history), "
+                f"not with {answers.load_type}",
+                "remove version_by:",
+            )
+        )
     return found
 
 

@@ -159,7 +159,7 @@ def ask_and_create(context: NewContext, console: Console, preset: dict[str, Any]
     load_type = asker.ask(
         "load_type",
         "Load type: append (keep all), full (replace), upsert (latest per key), scd2 (history per key)",
-        choices=["append", "full", "upsert", "scd2"],
+        choices=["append", "full", "upsert"] if source == "sql" else ["append", "full", "upsert", "scd2"],
         default="full" if source == "sql" else "append",
     )
     names = ", ".join(schema.names)
@@ -171,17 +171,18 @@ def ask_and_create(context: NewContext, console: Console, preset: dict[str, Any]
             parse=listed,
             check=lambda v: _first(answer_rules.key_findings(v, schema)) if v else _need_key(load_type),
         )
-        orderable = [
-            c.name for c in schema.columns if c.type.startswith(("timestamp", "date", "int", "bigint"))
-        ]
-        asker.ask(
-            "version_by",
-            "Version column: which record wins for the same key"
-            + (f" ({', '.join(orderable)})" if orderable else ""),
-            default="updated_at" if schema.column("updated_at") else None,
-            optional=True,
-            check=lambda v: answer_rules.version_finding(v, schema),
-        )
+        if source != "sql":  # a SQL product picks its winning row in its SQL
+            orderable = [
+                c.name for c in schema.columns if c.type.startswith(("timestamp", "date", "int", "bigint"))
+            ]
+            asker.ask(
+                "version_by",
+                "Version column: which record wins for the same key"
+                + (f" ({', '.join(orderable)})" if orderable else ""),
+                default="updated_at" if schema.column("updated_at") else None,
+                optional=True,
+                check=lambda v: answer_rules.version_finding(v, schema),
+            )
     temporal = [c.name for c in schema.columns if c.type in ("timestamp", "date")]
     asker.ask(
         "partition_by",
