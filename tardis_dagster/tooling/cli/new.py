@@ -107,7 +107,13 @@ def new(
     if answers is None and sys.stdin.isatty():
         from tardis_dagster.tooling.scaffold.prompts import ask_and_create
 
-        outcome = ask_and_create(context, console, {field: value for field, (_flag, value) in flags.items()})
+        try:
+            outcome = ask_and_create(
+                context, console, {field: value for field, (_flag, value) in flags.items()}
+            )
+        except (EOFError, KeyboardInterrupt):
+            console.print("\ntardis new: cancelled; nothing was written", markup=False)
+            raise typer.Exit(130) from None
     else:
         outcome = from_answers(load_answers(answers, flags), context)
     _report(outcome, console)
