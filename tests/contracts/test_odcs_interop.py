@@ -13,8 +13,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tardis_dagster.core.quality import render_rule_sql, sql_literal
 from tardis_dagster.core.specs import DataProduct, load_catalog
 from tardis_dagster.tooling.cli import app
+from tardis_dagster.tooling.contracts import odcs
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "fixtures" / "odcs" / "contracts"
 NOTE = re.compile(r"^note: (?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>\S+): (?P<message>.+)$")
@@ -393,3 +395,34 @@ def test_a_bad_answers_file_is_reported_at_its_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if line.strip()]
     assert line.startswith(f"{answers}:2:1: squadd: unknown answer 'squadd'")
+
+
+def test_imported_tolerances_decide_on_spark(spark) -> None:  # type: ignore[no-untyped-def]
+    """Thresholds ODCS states (percent of missing values, a share of invalid values, a query compared with
+    mustBeLessThan) become `sql` rules; on real rows they return 0 within the tolerance and 1 beyond it."""
+
+    def sql_rule(contract: str, name: str | None = None) -> str:
+        product = odcs.load_contract(CONTRACTS / f"{contract}.odcs.yaml").product
+        (sql,) = [rule.sql for rule in product.quality if rule.sql and name in (None, rule.name)]
+        assert sql is not None
+        return sql
+
+    def verdict(sql: str, columns: str, rows: list[tuple]) -> int:
+        values = ", ".join(
+            "(" + ", ".join(sql_literal(v) if v is not None else "NULL" for v in row) + ")" for row in rows
+        )
+        inline = f"WITH odcs_rule_input AS (SELECT * FROM VALUES {values} AS t({columns})) "
+        return spark.sql(inline + render_rule_sql(sql, "odcs_rule_input")).collect()[0][0]
+
+    missing = sql_rule("quality_completeness")  # pollutant missing (null, '' or 'N/A') in < 5% of rows
+    air = "station_id, pollutant"
+    assert verdict(missing, air, [("s1", "no2")] * 97 + [("s1", "N/A"), ("s1", ""), ("s1", None)]) == 0
+    assert verdict(missing, air, [("s1", "no2")] * 95 + [("s1", "")] * 5) == 1
+    invalid = sql_rule("quality_validity")  # unit outside {ugm3, ppm} in <= 5% of rows
+    readings = "reading_id, status, unit"
+    assert verdict(invalid, readings, [("r", "ok", "ppm")] * 95 + [("r", "ok", "mg")] * 5) == 0
+    assert verdict(invalid, readings, [("r", "ok", "ppm")] * 94 + [("r", "ok", "mg")] * 6) == 1
+    large = sql_rule("quality_sql_custom_text", "few_large_refunds")  # fewer than 10 refunds over 5000
+    refunds = "refund_id, amount"
+    assert verdict(large, refunds, [("a", 6000.0)] * 9 + [("b", 10.0)]) == 0
+    assert verdict(large, refunds, [("a", 6000.0)] * 10) == 1
