@@ -7,22 +7,24 @@ then on the local Spark Connect server:
      the satellite load into the 10,000,000-row satellite;
   3. drops the satellite and times the same INCOMING rows into an empty satellite.
 Prints both times (dbt's execution time of the model, without dbt's start-up) and their ratio
-(goal: under 3x). Needs `tardis local up`; uses schemas prefixed `vault_bench_`.
+(goal: under 3x). Staging reads the product's change stream `std.bench_events__changes` (an upsert),
+which each step overwrites with its rows. Needs `tardis local up`; uses schemas prefixed `vault_bench_`.
 
-    python benchmarks/vault_load.py [EXISTING] [INCOMING]
+    python benchmarks/vault_load.py [--existing M] [--rows N]   # 10,000,000 and 100,000
+    python benchmarks/vault_load.py --smoke                      # 2,000 and 200: checks it runs
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
 
 from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
@@ -31,6 +33,8 @@ from tardis_dagster.tooling import local_platform
 from tardis_dagster.tooling.codegen.generate import write
 
 PREFIX = "vault_bench_"
+CHANGES = f"{PREFIX}std.bench_events__changes"
+SMOKE = (2_000, 200)
 MODEL = """\
 hubs:
   - name: bench
@@ -83,10 +87,11 @@ def project(folder: Path) -> Path:
 
 
 def stage(spark: SparkSession, rows: int, step: int, changed_every: int | None, loaded_at: str) -> None:
-    """Replace std.bench_events with `rows` keys (every `step`-th id); every `changed_every`-th changed."""
+    """Replace the change stream with `rows` keys (every `step`-th id), one version each, every
+    `changed_every`-th changed."""
     changed = f"id % {changed_every * step} = 0" if changed_every else "false"
     spark.sql(f"""
-        insert overwrite {PREFIX}std.bench_events
+        insert overwrite {CHANGES}
         select
             concat('B', cast(id as string)) as bench_id,
             case when {changed} then 'changed' else 'open' end as status,
@@ -98,16 +103,16 @@ def stage(spark: SparkSession, rows: int, step: int, changed_every: int | None, 
     """)
 
 
-def dbt_run(dbt_dir: Path, target: Path) -> float:
-    """Run the staging view and the satellite; return the satellite's execution seconds."""
-    env = {**os.environ, "SPARK_REMOTE": get_settings().spark_remote, "DBT_LOG_PATH": str(target)}
-    result = subprocess.run(
+def dbt_run(dbt_dir: Path, target: Path, models: list[str]) -> float:
+    """Run `models` with dbt in this process (one parse, reused: a smoke run stays short); return the
+    satellite's execution seconds (dbt's own timing of the model, without its start-up)."""
+    os.environ["SPARK_REMOTE"] = get_settings().spark_remote
+    os.environ["DBT_LOG_PATH"] = str(target)
+    result = dbtRunner().invoke(
         [
-            str(Path(sys.executable).parent / "dbt"),
             "run",
             "-s",
-            "stg_bench_events",
-            "sat_bench_state",
+            *models,
             "--profiles-dir",
             str(PROJECT_ROOT / "dbt_project"),
             "--project-dir",
@@ -116,48 +121,61 @@ def dbt_run(dbt_dir: Path, target: Path) -> float:
             str(target),
             "--vars",
             json.dumps({"tardis_schema_prefix": PREFIX}),
-        ],
-        cwd=dbt_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+            "--quiet",
+        ]
     )
-    if result.returncode != 0:
-        raise SystemExit(result.stdout[-4000:])
+    if not result.success:
+        raise SystemExit(f"dbt run failed: {result.exception or result.result}")
     results = json.loads((target / "run_results.json").read_text())["results"]
     return next(r["execution_time"] for r in results if r["unique_id"].endswith("sat_bench_state"))
 
 
+def arguments() -> argparse.Namespace:
+    """The sizes: `--existing` satellite rows, `--rows` incoming rows, or `--smoke` (tiny, for CI)."""
+    parser = argparse.ArgumentParser(description="Satellite load into a large vs an empty satellite.")
+    parser.add_argument("--existing", type=int, default=10_000_000, help="rows already in the satellite")
+    parser.add_argument("--rows", type=int, default=100_000, help="incoming rows (10%% changed)")
+    parser.add_argument("--smoke", action="store_true", help=f"tiny sizes {SMOKE}: only checks it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.existing, args.rows = SMOKE
+    if args.existing < 1 or args.rows < 1:
+        parser.error("--existing and --rows must be at least 1")
+    return args
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
-    existing = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
-    incoming = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    args = arguments()
+    existing, incoming = args.existing, args.rows
     local_platform.up()
     spark = SparkSession.builder.remote(get_settings().spark_remote).getOrCreate()
     for schema in ("std", "stg", "vault"):
         spark.sql(f"create namespace if not exists {PREFIX}{schema}")
     spark.sql(f"drop table if exists {PREFIX}vault.sat_bench_state")
-    spark.sql(f"drop table if exists {PREFIX}std.bench_events")
-    spark.sql(
-        f"create table {PREFIX}std.bench_events (bench_id string, status string, amount int, "
-        "updated_at timestamp, _source_id string, _loaded_at timestamp) using iceberg"
+    columns = (
+        "bench_id string, status string, amount int, updated_at timestamp, _source_id string, "
+        "_loaded_at timestamp"
     )
+    for table in (f"{PREFIX}std.bench_events", CHANGES):
+        spark.sql(f"drop table if exists {table}")
+        spark.sql(f"create table {table} ({columns}) using iceberg")
     with tempfile.TemporaryDirectory(prefix="vault_bench_") as tmp:
         dbt_dir = project(Path(tmp))
         started = time.monotonic()
         stage(spark, existing, 1, None, "2024-01-01 00:00:00")
-        setup = dbt_run(dbt_dir, Path(tmp) / "t0")
+        target = Path(tmp) / "target"
+        setup = dbt_run(dbt_dir, target, ["stg_bench_events", "sat_bench_state"])
         print(
             f"set-up: {existing:,} rows into the satellite in {setup:.1f} s "
             f"({time.monotonic() - started:.0f} s with staging)"
         )
         step = max(existing // incoming, 1)
         stage(spark, incoming, step, 10, "2024-01-02 00:00:00")
-        full = dbt_run(dbt_dir, Path(tmp) / "t1")
+        full = dbt_run(dbt_dir, target, ["sat_bench_state"])
         loaded = spark.table(f"{PREFIX}vault.sat_bench_state").count()
         spark.sql(f"drop table {PREFIX}vault.sat_bench_state")
-        empty = dbt_run(dbt_dir, Path(tmp) / "t2")
+        empty = dbt_run(dbt_dir, target, ["sat_bench_state"])
         into_empty = spark.table(f"{PREFIX}vault.sat_bench_state").count()
     print(
         f"{incoming:,} incoming rows (10% changed) into a {existing:,}-row satellite: {full:.1f} s "
