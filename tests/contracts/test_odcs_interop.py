@@ -74,6 +74,9 @@ def check_full_example(products: dict[str, DataProduct], notes: list[str]) -> No
         assert any(f" {field}: " in note and "not carried" in note for note in notes), field
     assert any("schema[0].properties[2].quality[0].businessImpact: not carried" in note for note in notes)
     assert any("team[0]: team member 'ceastwood'" in note for note in notes)
+    for unused in ("servers[0]: not carried", "roles[0]: access role", "support[1]: support channel"):
+        assert any(unused in note for note in notes), unused
+    assert any("schema[0].physicalName: not carried over" in note for note in notes)
 
 
 def check_team_object(products: dict[str, DataProduct], notes: list[str]) -> None:
@@ -110,7 +113,7 @@ def check_s3_files(products: dict[str, DataProduct], notes: list[str]) -> None:
     assert product.load.type == "append"
     assert rules(product, "unique") == [["invoice_id"]]
     assert column(product, "amount").type == "decimal(14,2)"
-    assert any("servers[0]: not used" in note for note in notes)
+    assert any("servers[0]: not carried over: no product lands from this server" in note for note in notes)
 
 
 def check_sla(products: dict[str, DataProduct], notes: list[str]) -> None:

@@ -87,6 +87,10 @@ def column_type(prop: dict[str, Any], loc: Loc, notes: list[Note], errors: list[
         if text is not None and logical not in ("array",) and not prop.get("properties"):
             notes.append(Note((*loc, "physicalType"), f"{physical} has no Spark type: kept as {text}"))
             return "string"
+        if logical not in ("array", "object", physical.strip().lower()):
+            notes.append(
+                Note((*loc, "physicalType"), f"{physical!r} is no type Tardis knows: logicalType used")
+            )
     if logical == "integer":
         fmt = node_get(prop.get("logicalTypeOptions"), "format")
         return "int" if fmt in SMALL_INTEGER_FORMATS else "bigint"

@@ -204,6 +204,8 @@ class _Importer:
         self.errors: list[ContractError] = []
         self.missing: list[Missing] = []
         self.notes: list[Note] = []
+        # which servers, roles and support channels some product used (the rest is noted once)
+        self.used: set[Loc] = set()
 
     def run(self, schema_object: str | None) -> tuple[list[ImportResult], list[Note]]:
         """The products of the chosen schema objects (all by default) and the contract-wide notes."""
@@ -240,6 +242,7 @@ class _Importer:
         owner = self._owner()
         self.schedule = sla_schedule(self.data, self.notes)
         specs = [(i, obj, self._spec(i, obj, owner, single)) for i, obj in objects]
+        self._unused_notes(owner)
         results = []
         if not self.errors and not self.missing:
             for index, obj, (spec, notes, origins) in specs:
@@ -270,6 +273,19 @@ class _Importer:
             prop = node_get(sla, "property")
             if prop not in (FREQUENCY, *LATENCY_PROPERTIES):
                 self.notes.append(Note(("slaProperties", i), f"SLA {prop!r} not carried over"))
+
+    def _unused_notes(self, owner: dict[str, Any]) -> None:
+        for i, server in enumerate(node_list(self.data.get("servers"))):
+            lake = str(node_get(server, "format") or "").lower() == "iceberg"  # where Tardis publishes
+            if ("servers", i) not in self.used and not lake:
+                self.notes.append(Note(("servers", i), "not carried over: no product lands from this server"))
+        for i, role in enumerate(node_list(self.data.get("roles"))):
+            if ("roles", i) not in self.used:
+                name = node_get(role, "role")
+                self.notes.append(Note(("roles", i), f"access role {name!r} not carried over"))
+        for i, support in enumerate(node_list(self.data.get("support"))):
+            if ("support", i) not in self.used and node_get(support, "channel") != owner.get("contact"):
+                self.notes.append(Note(("support", i), "support channel not carried over"))
 
     def _owner(self) -> dict[str, Any]:
         """tribe, squad, contact and stakeholders, from answers, domain, team, roles and support."""
@@ -350,6 +366,7 @@ class _Importer:
                 for key in ("firstLevelApprovers", "secondLevelApprovers"):
                     if _is_contact(node_get(role, key)):
                         self.notes.append(Note(("roles", i, key), "used as the owner's contact"))
+                        self.used.add(("roles", i))
                         return node_get(role, key), set(ranked[:1])
         for i, support in enumerate(node_list(self.data.get("support"))):
             for candidate in (
@@ -362,6 +379,7 @@ class _Importer:
                         username = node_get(members[ranked[0]], "username")
                         why = f" (the owner {username!r} is not a Slack channel or email address)"
                     self.notes.append(Note(("support", i), f"used as the owner's contact{why}"))
+                    self.used.add(("support", i))
                     return candidate, set(ranked[:1])
         return None, set(ranked[:1])
 
@@ -386,6 +404,16 @@ class _Importer:
         source = self._source(obj, base, product_answers, notes, origins)
         if source is not None:
             spec["source"] = source
+        physical = obj.get("physicalName")
+        topic = node_get(node_get(source, "kafka"), "topic")
+        if (
+            physical
+            and physical not in (topic, spec["name"])
+            and not str(physical).endswith(f".{spec['name']}")
+        ):
+            notes.append(
+                Note((*base, "physicalName"), f"not carried over: the table is named {spec['name']!r}")
+            )
         schedule = product_answers.schedule or self.answers.schedule or self.schedule
         if schedule is not None:
             spec["schedule"] = schedule
@@ -502,12 +530,12 @@ class _Importer:
             if not isinstance(server, dict):
                 continue
             if chosen is not None:
-                notes.append(Note(("servers", i), "not used: a product lands from one source"))
                 continue
             source, reason = server_source(server, obj)
             if source is not None:
                 chosen = source
                 origins["source"] = ("servers", i)
+                self.used.add(("servers", i))
                 notes.append(Note(("servers", i), f"source derived from this server: {json.dumps(source)}"))
             elif reason is not None:
                 reasons.append(f"servers[{i}]: {reason}")
