@@ -9,8 +9,7 @@ serves its repository can turn them into links with `dg.link_code_references_to_
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,25 +21,23 @@ from tardis_dagster.lib.spec_locations import Loc, SpecLocations, read_locations
 CODE_REFERENCES = "dagster/code_references"  # the metadata key the UI reads
 
 
-@contextmanager
-def _beta_accepted() -> Iterator[None]:
-    # Code references are a beta API of Dagster 1.13; one warning per asset would bury the load log.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        yield
+# Code references are a beta API of Dagster 1.13: one warning per asset would bury the load log. The
+# filter names these two classes only (a `catch_warnings` per asset costs more than the reference).
+warnings.filterwarnings(
+    "ignore",
+    message=r"Class `(CodeReferencesMetadataValue|LocalFileCodeReference)` is currently in beta",
+    category=dg.BetaWarning,
+)
 
 
 def product_references(product: DataProduct, *parts: Loc) -> dg.CodeReferencesMetadataValue:
     """References to `parts` of the product's spec (`("source",)`, `("quality", 0)`), in order;
     without parts its `name:` line. A reference to the source adds the files the source names."""
     path = product.spec_path
-    with _beta_accepted():
-        references = [
-            _reference(path, loc, f"{path.name}: {_describe(loc)}") for loc in (parts or (("name",),))
-        ]
-        if not parts or parts[0] == ("source",):
-            references += _source_files(product)
-        return dg.CodeReferencesMetadataValue(code_references=references)
+    references = [_reference(path, loc, f"{path.name}: {_describe(loc)}") for loc in (parts or (("name",),))]
+    if not parts or parts[0] == ("source",):
+        references += _source_files(product)
+    return dg.CodeReferencesMetadataValue(code_references=references)
 
 
 def model_references(
@@ -55,9 +52,8 @@ def model_references(
     if index is None:
         return None
     path = model.model_path
-    with _beta_accepted():
-        reference = _reference(path, (kind, index), f"{path.name}: {kind[:-1]} {name}")
-        return dg.CodeReferencesMetadataValue(code_references=[reference])
+    reference = _reference(path, (kind, index), f"{path.name}: {kind[:-1]} {name}")
+    return dg.CodeReferencesMetadataValue(code_references=[reference])
 
 
 def satellite_references(product: DataProduct, satellite: str) -> dg.CodeReferencesMetadataValue:

@@ -146,7 +146,7 @@ class TardisDbtTranslator(DagsterDbtTranslator):
         return {"tribe": meta["tribe"], "squad": meta["squad"], "layer": layer, "source": "dbt"}
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        """dagster-dbt's metadata plus the table name."""
+        """dagster-dbt's metadata, the table name and, for models, code references to the spec."""
         key = self.get_asset_key(dbt_resource_props)
         metadata = {
             **super().get_metadata(dbt_resource_props),

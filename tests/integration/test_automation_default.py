@@ -1,0 +1,247 @@
+"""Data flows with no clicks: the platform started as `make dev` starts it (the Dagster webserver and
+daemon on a fresh DAGSTER_HOME holding the repository's dagster.yaml) lands new events of a demo topic
+and materializes std and the vault by itself.
+
+Nobody launches a run or starts a sensor: the `kafka_new_records` sensor lands the topic, and the
+platform's `tardis_automation` sensor, RUNNING by default, requests std (with its audits), staging and
+the vault tables the product feeds, in one run. The code location holds the `deliveries` demo product
+only (TARDIS_SPECS_DIR), so the fresh instance lands one topic instead of every demo topic; the dbt
+models are the repository's. Its copy leaves out the post-publish `quality:` rules: they read the
+whole shared table, which other runs may have filled with the demo's repeated ids, and a failure
+there (rightly) stops the vault, which is not what this test is about. The events carry ids of
+their own for the same reason. Bound: std and the vault within AUTOMATION_TIMEOUT seconds of the
+daemon's start (a timeout, not a timing assertion). Runtime: ~3-5 minutes on a busy two-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from confluent_kafka import Producer
+
+from tardis_dagster.core.formats import avro
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.specs import load_catalog
+from tardis_dagster.defs.automation import SENSOR_NAME
+
+pytestmark = pytest.mark.platform
+
+DEMO = PROJECT_ROOT / "product_specs"
+PRODUCT = "deliveries"
+AUTOMATION_TIMEOUT = 900  # seconds from the daemon's start until std and the vault are materialized
+EXPECTED = [
+    dg.AssetKey(["raw", PRODUCT]),
+    dg.AssetKey(["std", PRODUCT]),
+    dg.AssetKey(["stg", PRODUCT]),
+    dg.AssetKey(["vault", "hub_delivery"]),
+    dg.AssetKey(["vault", "sat_delivery_status"]),
+]
+SENSOR_STATE = """
+query ($name: String!) {
+  sensorOrError(sensorSelector: {repositoryLocationName: "tardis", repositoryName: "__repository__",
+                                 sensorName: $name}) {
+    ... on Sensor { sensorState { status } }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _specs(folder: Path) -> Path:
+    """The demo's `deliveries` spec without its `quality:` rules (with its schema) and the global
+    model, in a folder of their own."""
+    product = load_catalog([DEMO]).by_name(PRODUCT)
+    shutil.copytree(product.spec_path.parent / "schemas", folder / "schemas")
+    kept, skipping = [], False
+    for line in product.spec_path.read_text().splitlines(keepends=True):
+        if line[:1] not in (" ", "-", "#", "\n", ""):
+            skipping = line.startswith("quality:")
+        if not skipping:
+            kept.append(line)
+    (folder / product.spec_path.name).write_text("".join(kept))
+    shutil.copy(DEMO / "_model.yaml", folder / "_model.yaml")
+    catalog = load_catalog([folder])
+    assert not catalog.problems and not catalog.by_name(PRODUCT).quality, [str(p) for p in catalog.problems]
+    return folder
+
+
+def _produce_events(count: int) -> list[str]:
+    """`count` delivery events with ids of their own (the demo generator's ids repeat per run), in the
+    topic's Avro encoding; their delivery_event_ids."""
+    product = load_catalog([DEMO]).by_name(PRODUCT)
+    schema = avro.parse_schema(product.resolve_path(product.source.kafka.schema_))  # type: ignore[union-attr]
+    run = uuid.uuid4().hex[:12]
+    now = datetime.now(UTC).replace(microsecond=0)
+    events = [
+        {
+            "delivery_event_id": f"it-{run}-{i}",
+            "delivery_id": f"it-{run}-dlv-{i}",
+            "order_id": f"it-{run}-ord-{i}",
+            "carrier": "PostNL",
+            "status": "scheduled",
+            "slot_start": now + timedelta(hours=20),
+            "slot_end": now + timedelta(hours=22),
+            "courier_phone": None,
+            "event_at": now - timedelta(minutes=i),
+        }
+        for i in range(count)
+    ]
+    producer = Producer({"bootstrap.servers": get_settings().kafka_bootstrap, "enable.idempotence": True})
+    for event in events:
+        producer.produce(
+            product.source.kafka.topic, key=event["delivery_id"].encode(), value=avro.encode(schema, event)
+        )  # type: ignore[union-attr]
+    assert producer.flush(60) == 0
+    return [e["delivery_event_id"] for e in events]
+
+
+@pytest.fixture
+def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """`dagster-webserver` and `dagster-daemon run` on a fresh DAGSTER_HOME, loopback only; both
+    ended at the end by the process-group ids recorded here."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")  # as the Makefile installs it
+    routing = tmp_path / "alerts.yaml"
+    routing.write_text("log_file:\n  path: alerts.log\n")  # alerts of this test stay in tmp_path
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "TARDIS_SPECS_DIR": str(_specs(tmp_path / "specs")),
+        "TARDIS_ALERTS_CONFIG": str(routing),
+        "TARDIS_DAGSTER_URL": f"http://127.0.0.1:{port}",
+    }
+    bin_dir = Path(sys.executable).parent
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    commands = {
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        "webserver": [
+            *(str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml"),
+            *("-h", "127.0.0.1", "-p", str(port)),
+        ],
+    }
+    started: list[subprocess.Popen] = []
+    try:
+        for name, command in commands.items():
+            log = (logs / f"{name}.log").open("wb")
+            started.append(
+                subprocess.Popen(
+                    command,
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        yield home, port
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)  # its own group: the daemon's code server and runs
+        for process in started:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+
+
+def _graphql(port: int, query: str, variables: dict[str, str]) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _sensor_status(port: int, name: str) -> str | None:
+    try:
+        answer = _graphql(port, SENSOR_STATE, {"name": name})
+    except OSError:
+        return None  # the webserver is still starting
+    state = (answer.get("data") or {}).get("sensorOrError", {}).get("sensorState")
+    return state["status"] if state else None
+
+
+def _finished(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is not None and run.is_finished
+
+
+def _first_attempt(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
+    """The run that was requested (a retry by the daemon, dagster.yaml `run_retries`, names it root)."""
+    run = instance.get_run_by_id(run_id)
+    assert run is not None
+    root = run.tags.get("dagster/root_run_id")
+    return _first_attempt(instance, root) if root and root != run_id else run
+
+
+def test_new_events_reach_std_and_the_vault_with_no_clicks(platform_home: tuple[Path, int], spark) -> None:
+    home, port = platform_home
+    ids = _produce_events(40)
+    deadline = time.monotonic() + AUTOMATION_TIMEOUT
+    statuses: dict[str, str | None] = {}
+    materialized: dict[dg.AssetKey, dg.EventLogEntry] = {}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        while time.monotonic() < deadline and (len(materialized) < len(EXPECTED) or len(statuses) < 2):
+            for name in (SENSOR_NAME, "kafka_new_records"):
+                if statuses.get(name) is None:
+                    status = _sensor_status(port, name)
+                    if status is not None:
+                        statuses[name] = status
+            for key in EXPECTED:
+                if key not in materialized:
+                    event = instance.get_latest_materialization_event(key)
+                    if event is not None:
+                        materialized[key] = event
+            time.sleep(5)
+        missing = [k.to_user_string() for k in EXPECTED if k not in materialized]
+        assert not missing, (
+            f"not materialized within {AUTOMATION_TIMEOUT}s: {missing}; see {home.parent / 'logs'}"
+        )
+        # The run that built the vault goes on to the rest of what the automation asked (the PIT):
+        # let it end before the daemon is stopped, and see it succeed.
+        vault_run = materialized[EXPECTED[-1]].run_id
+        while time.monotonic() < deadline and not _finished(instance, vault_run):
+            time.sleep(5)
+        final = instance.get_run_by_id(vault_run)
+        assert final is not None and final.status == dg.DagsterRunStatus.SUCCESS, final and final.status
+        # Both sensors run without anyone starting them, as the UI's Automation page shows.
+        assert statuses == {SENSOR_NAME: "RUNNING", "kafka_new_records": "RUNNING"}
+        runs = {key: _first_attempt(instance, event.run_id) for key, event in materialized.items()}
+    landing = runs[dg.AssetKey(["raw", PRODUCT])]
+    assert landing.tags.get("dagster/sensor_name") == "kafka_new_records"
+    for key in EXPECTED[1:]:  # std, staging and the vault: requested by the automation alone
+        run = runs[key]
+        assert run.tags.get("dagster/from_automation_condition") == "true", (key, run.tags)
+        assert run.tags.get("dagster/sensor_name") == SENSOR_NAME, (key, run.tags)
+    # std holds the events just produced, and the vault their deliveries.
+    run_prefix = ids[0].rsplit("-", 1)[0]
+    std = spark.sql(f"select count(*) from std.{PRODUCT} where delivery_event_id like '{run_prefix}-%'")
+    assert std.first()[0] == len(ids)
+    hub = spark.sql(f"select count(*) from vault.hub_delivery where lower(delivery_id) like '{run_prefix}-%'")
+    assert hub.first()[0] == len(ids)
