@@ -363,7 +363,9 @@ def _latest_equals_std(satellite: SatelliteModel, staging: Staging) -> dict[str,
         arguments["version"] = satellite.version
     if product.load.type == "scd2":
         arguments["current_only"] = True
-    return {"tardis_latest_equals_std": {"arguments": arguments}}
+    # Named: dbt's synthesized name would spell out every argument (it is also the asset check's name).
+    name = f"{satellite.model_name}_latest_equals_std"
+    return {"tardis_latest_equals_std": {"name": name, "arguments": arguments}}
 
 
 def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
