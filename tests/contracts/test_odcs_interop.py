@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tardis_dagster.core.quality import render_rule_sql, sql_literal
@@ -429,3 +431,130 @@ def test_imported_tolerances_decide_on_spark(spark) -> None:  # type: ignore[no-
     refunds = "refund_id, amount"
     assert verdict(large, refunds, [("a", 6000.0)] * 9 + [("b", 10.0)]) == 0
     assert verdict(large, refunds, [("a", 6000.0)] * 10) == 1
+
+
+# Loosely typed pieces in the places ODCS has them: any mix must import or be refused with reasons.
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(width=16),
+    st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e300, 10**30]),
+    st.sampled_from(["", "x", "Order Id", "#team", "a@b.io", "owner", "v3.1.0", "1.0", "d", "h", "string"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
+_QUALITY = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["library", "sql", "text", "custom", 3]),
+        "metric": st.sampled_from(
+            ["nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount", "x"]
+        ),
+        "mustBe": _SCALARS,
+        "mustBeLessThan": _SCALARS,
+        "mustBeBetween": st.lists(st.integers(0, 9), max_size=3),
+        "unit": st.sampled_from(["percent", "rows"]),
+        "arguments": _VALUES,
+        "query": st.sampled_from(["select count(*) from ${object}", "drop table x", "select", 5]),
+        "customProperties": _VALUES,
+        "severity": _SCALARS,
+        "name": _SCALARS,
+    },
+)
+_PROPERTY = st.fixed_dictionaries(
+    {"name": _SCALARS},
+    optional={
+        "logicalType": st.sampled_from(
+            ["string", "integer", "number", "date", "time", "array", "object", "x"]
+        ),
+        "physicalType": st.sampled_from(
+            ["VARCHAR(3)", "map<string,int>", "json", "NUMBER(40,2)", "struct<>", "int"]
+        ),
+        "logicalTypeOptions": _VALUES,
+        "required": _SCALARS,
+        "primaryKey": _SCALARS,
+        "primaryKeyPosition": _SCALARS,
+        "partitioned": _SCALARS,
+        "classification": _SCALARS,
+        "unique": _SCALARS,
+        "enum": _VALUES,
+        "items": _VALUES,
+        "properties": _VALUES,
+        "quality": st.lists(_QUALITY, max_size=2),
+        "tags": _VALUES,
+    },
+)
+_CONTRACT = st.fixed_dictionaries(
+    {
+        "apiVersion": st.just("v3.1.0"),
+        "kind": st.just("DataContract"),
+        "id": _SCALARS,
+        "version": _SCALARS,
+        "status": st.just("active"),
+        "schema": st.lists(
+            st.fixed_dictionaries(
+                {"name": _SCALARS, "properties": st.lists(_PROPERTY, max_size=3)},
+                optional={"quality": st.lists(_QUALITY, max_size=2), "physicalName": _SCALARS},
+            ),
+            max_size=2,
+        ),
+    },
+    optional={
+        "name": _SCALARS,
+        "domain": _SCALARS,
+        "description": _VALUES,
+        "team": _VALUES,
+        "roles": _VALUES,
+        "support": _VALUES,
+        "servers": st.lists(
+            st.fixed_dictionaries(
+                {"type": st.sampled_from(["kafka", "s3", "local", "postgres", "custom"])},
+                optional={"format": _SCALARS, "location": _SCALARS, "environment": _SCALARS},
+            ),
+            max_size=2,
+        ),
+        "slaProperties": st.lists(
+            st.fixed_dictionaries(
+                {"property": st.sampled_from(["frequency", "latency", "retention"])},
+                optional={"value": _SCALARS, "unit": _SCALARS, "element": _SCALARS, "schedule": _SCALARS},
+            ),
+            max_size=2,
+        ),
+        "customProperties": _VALUES,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contract=_CONTRACT)
+def test_any_contract_imports_or_is_refused_with_reasons(contract: dict) -> None:
+    try:
+        results = odcs.import_contracts(contract)
+    except odcs.ContractImportError as refused:
+        assert refused.errors or refused.missing
+        for error in refused.errors:
+            assert error.message and error.fix
+        return
+    for result in results:  # what imports is a valid spec
+        assert DataProduct.model_validate(result.product.model_dump(by_alias=True)) == result.product
+
+
+def test_infinite_and_missing_numbers_never_crash_the_import(tmp_path: Path) -> None:
+    # YAML's .inf and .nan are numbers to the JSON Schema, but there is no SQL literal for them
+    contract = (CONTRACTS / "quality_completeness.odcs.yaml").read_text(encoding="utf-8")
+    contract = contract.replace("mustBeLessThan: 5", "mustBeLessThan: .inf").replace(
+        "mustBeBetween: [100, 1000000]", "mustBeBetween: [.nan, 1000000]"
+    )
+    path = tmp_path / "odd.odcs.yaml"
+    path.write_text(contract, encoding="utf-8")
+
+    result = runner.invoke(app, ["contract", "import", str(path)])
+
+    assert result.exception is None and "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    assert "no operator (mustBe, mustBeLessThan, ...); not carried over" in result.output
+    assert "rowCount operator has no Tardis rule" in result.output

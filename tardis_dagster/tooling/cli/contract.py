@@ -12,7 +12,9 @@ from tardis_dagster.core.specs.problems import suggestion
 from tardis_dagster.tooling.cli.catalog import load_or_exit
 from tardis_dagster.tooling.contracts import odcs
 
-app = typer.Typer(help="Export specs as ODCS v3.1.0 data contracts, or import any ODCS v3 contract.", no_args_is_help=True)
+app = typer.Typer(
+    help="Export specs as ODCS v3.1.0 data contracts, or import any ODCS v3 contract.", no_args_is_help=True
+)
 console = Console(stderr=True, soft_wrap=True)
 
 

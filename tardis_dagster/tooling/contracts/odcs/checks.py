@@ -19,7 +19,9 @@ from tardis_dagster.tooling.contracts.odcs.findings import (
     Loc,
     Note,
     custom_value,
+    finite,
     is_empty,
+    is_literal,
     node_get,
     node_list,
 )
@@ -111,7 +113,7 @@ def _library_rule(
         if metric == "duplicateValues":
             return {"unique": columns}
         if metric == "invalidValues" and isinstance(valid, list) and len(columns) == 1:
-            values = [v for v in valid if v is not None]
+            values = [v for v in valid if is_literal(v)]
             if values:
                 return {"accepted_values": {"column": columns[0], "values": values}}
     # a tolerance, or a metric without a Tardis rule of its own: the same check as a query
@@ -217,44 +219,39 @@ def cron_every(value: Any, unit: str | None) -> str | None:
 
 
 def _row_count_bounds(entry: dict[str, Any]) -> dict[str, int] | None:
-    def number(key: str) -> float | None:
-        """The entry's value for operator `key` when it is a number."""
-        value = entry.get(key)
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-    if number("mustBe") is not None:
-        return {"min": int(entry["mustBe"]), "max": int(entry["mustBe"])}
-    between = entry.get("mustBeBetween")
-    if isinstance(between, list) and len(between) == 2:
-        return {"min": int(between[0]), "max": int(between[1])}
-    if number("mustBeGreaterOrEqualTo") is not None:
-        return {"min": int(entry["mustBeGreaterOrEqualTo"])}
-    if number("mustBeGreaterThan") is not None:
-        return {"min": int(entry["mustBeGreaterThan"]) + 1}
-    if number("mustBeLessOrEqualTo") is not None:
-        return {"max": int(entry["mustBeLessOrEqualTo"])}
-    if number("mustBeLessThan") is not None:
-        return {"max": int(entry["mustBeLessThan"]) - 1}
+    exact = finite(entry.get("mustBe"))
+    if exact is not None:
+        return {"min": int(exact), "max": int(exact)}
+    between = [finite(v) for v in node_list(entry.get("mustBeBetween"))]
+    if len(between) == 2 and None not in between:
+        return {"min": int(between[0]), "max": int(between[1])}  # type: ignore[arg-type]
+    for key, bound, shift in (
+        ("mustBeGreaterOrEqualTo", "min", 0),
+        ("mustBeGreaterThan", "min", 1),
+        ("mustBeLessOrEqualTo", "max", 0),
+        ("mustBeLessThan", "max", -1),
+    ):
+        value = finite(entry.get(key))
+        if value is not None:
+            return {bound: int(value) + shift}
     return None
 
 
 def _is_zero_violations(entry: dict[str, Any]) -> bool:
-    return any(
-        entry.get(op) == value and not isinstance(entry.get(op), bool) for op, value in ZERO_VIOLATIONS
-    )
+    return any(finite(entry.get(op)) == value for op, value in ZERO_VIOLATIONS)
 
 
 def _condition(entry: dict[str, Any]) -> str | None:
     """The entry's operator as a SQL comparison on the measured value (`<= 5`, `BETWEEN 1 AND 3`)."""
     for key, op in OPERATORS.items():
-        value = entry.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        value = finite(entry.get(key))
+        if value is not None:
             return f"{op} {sql_literal(value)}"
     for key in RANGE_OPERATORS:
-        pair = entry.get(key)
-        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int | float) for v in pair):
+        pair = [finite(v) for v in node_list(entry.get(key))]
+        if len(pair) == 2 and None not in pair:
             negation = "NOT " if key == "mustNotBeBetween" else ""
-            return f"{negation}BETWEEN {sql_literal(pair[0])} AND {sql_literal(pair[1])}"
+            return f"{negation}BETWEEN {sql_literal(pair[0])} AND {sql_literal(pair[1])}"  # type: ignore[arg-type]
     return None
 
 
@@ -268,10 +265,10 @@ def _violations_sql(metric: str, columns: list[str], missing: list[Any], valid: 
     if metric == "nullValues":
         predicate = f"{col} IS NULL"
     elif metric == "missingValues":
-        literals = ", ".join(sql_literal(v) for v in missing if isinstance(v, str | int | float))
+        literals = ", ".join(sql_literal(v) for v in missing if is_literal(v))
         predicate = f"{col} IS NULL" + (f" OR {col} IN ({literals})" if literals else "")
-    elif isinstance(valid, list) and any(v is not None for v in valid):
-        literals = ", ".join(sql_literal(v) for v in valid if isinstance(v, str | int | float))
+    elif isinstance(valid, list) and any(is_literal(v) for v in valid):
+        literals = ", ".join(sql_literal(v) for v in valid if is_literal(v))
         predicate = f"{col} IS NOT NULL AND {col} NOT IN ({literals})"
     else:
         return None

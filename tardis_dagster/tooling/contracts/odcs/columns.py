@@ -13,7 +13,9 @@ from tardis_dagster.tooling.contracts.odcs.findings import (
     Loc,
     Note,
     custom_value,
+    finite,
     is_empty,
+    is_literal,
     node_get,
     node_list,
 )
@@ -147,7 +149,7 @@ def column_rules(
     if prop.get("unique") is True:
         rules.append(({"unique": [name]}, (*loc, "unique")))
     enum = [e.get("value") if isinstance(e, dict) else e for e in node_list(prop.get("enum"))]
-    values = [v for v in enum if isinstance(v, str | int | float) and not isinstance(v, bool)]
+    values = [v for v in enum if is_literal(v)]
     if values:
         rules.append(({"accepted_values": {"column": name, "values": values}}, (*loc, "enum")))
         if any(isinstance(e, dict) and set(e) - {"value"} for e in node_list(prop.get("enum"))):
@@ -161,7 +163,7 @@ def column_rules(
     quoted = quote_identifier(name)
     for key, value in options.items():
         where = (*loc, "logicalTypeOptions", key)
-        number = isinstance(value, int | float) and not isinstance(value, bool)
+        number = finite(value) is not None
         if key in ("minimum", "maximum") and numeric and number:
             bounds["min" if key == "minimum" else "max"] = value
         elif (

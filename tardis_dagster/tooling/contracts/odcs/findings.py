@@ -3,6 +3,7 @@ that read the contract's plain, loosely typed data."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,3 +76,15 @@ def custom_value(props: Any, name: str) -> tuple[bool, Any]:
         if node_get(prop, "property") in names and node_get(prop, "vendor") in (None, "tardis"):
             return True, prop.get("value")
     return False, None
+
+
+def finite(value: Any) -> int | float | None:
+    """`value` when it is a finite number (not a bool), else None: inf and NaN have no SQL literal."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def is_literal(value: Any) -> bool:
+    """True for a value a rule can compare with: text or a finite number."""
+    return isinstance(value, str) or finite(value) is not None
