@@ -251,7 +251,11 @@ def test_json_records_are_validated_with_the_schema_version_they_were_written_wi
             "tip_cents": {"type": "integer", "minimum": 0},
         },
     }
+    # Between them a version with a nested object: beyond the native checks, the jsonschema package's.
+    nested = {**v1, "properties": {**v1["properties"], "extra": {"type": "object", "properties": {"k": {}}}}}
+    nested["properties"]["extra"]["properties"]["k"] = {"type": "string"}
     registry.register(f"{topic}-value", 31, json.dumps(v1), "JSON")
+    registry.register(f"{topic}-value", 34, json.dumps(nested), "JSON")
     registry.register(f"{topic}-value", 32, json.dumps(v2), "JSON")
     registry.register("another-subject", 33, 'syntax = "proto3"; message M { int32 n = 1; }', "PROTOBUF")
     records = [  # (key, schema id, record): interleaved versions in one partition
@@ -263,6 +267,8 @@ def test_json_records_are_validated_with_the_schema_version_they_were_written_wi
         ("unknown-id", 99, {"order_id": "o-6", "status": "paid"}),
         ("protobuf-id", 33, {"order_id": "o-7", "status": "paid"}),
         ("v2-paid", 32, {"order_id": "o-8", "status": "paid", "tip_cents": 0, "note": 3}),
+        ("nested", 34, {"order_id": "o-9", "status": "paid", "extra": {"k": "x"}}),  # extra: not in v2
+        ("nested-bad", 34, {"order_id": "o-10", "status": "paid", "extra": {"k": 1}}),
     ]
     produce(topic, [(k.encode(), avro.wire_encode(i, json.dumps(r).encode())) for k, i, r in records])
 
@@ -271,8 +277,10 @@ def test_json_records_are_validated_with_the_schema_version_they_were_written_wi
         "v1-placed": {"order_id": "o-1", "status": "placed", "note": None, "tip_cents": None},
         "v2-shipped": {"order_id": "o-2", "status": "shipped", "note": None, "tip_cents": 5},
         "v2-paid": {"order_id": "o-8", "status": "paid", "note": 3, "tip_cents": 0},
+        "nested": {"order_id": "o-9", "status": "paid", "note": None, "tip_cents": None},
     }
-    assert set(reasons) == {"v1-shipped", "v2-no-tip", "v1-note", "unknown-id", "protobuf-id"}
+    assert set(reasons) == {"v1-shipped", "v2-no-tip", "v1-note", "unknown-id", "protobuf-id", "nested-bad"}
+    assert reasons["nested-bad"] == "$.extra.k: 1 is not of type 'string'"
     assert reasons["v1-shipped"].startswith("$.status: not enum")
     assert reasons["v2-no-tip"] == "$: 'tip_cents' is a required property"
     assert reasons["v1-note"] == (
