@@ -2,10 +2,12 @@
 
 Generates a one-product vault (hub `bench`, satellite `bench_state`) into a throwaway dbt project,
 then on the local Spark Connect server:
-  1. loads EXISTING rows (one per key) into the satellite (untimed set-up);
-  2. stages INCOMING rows (keys spread over the existing ones, 10% with changed values) and times
-     the satellite load into the 10,000,000-row satellite;
-  3. drops the satellite and times the same INCOMING rows into an empty satellite.
+  1. puts EXISTING rows (one per key) into the satellite (untimed set-up);
+  2. stages INCOMING rows (keys spread over the existing ones, a newer version each, 10% with changed
+     values) and times the satellite load into the 10,000,000-row satellite (rolled back after each
+     of `--repeat` runs);
+  3. drops the satellite and times the same INCOMING rows into an empty satellite (as often).
+The best time of each kind counts: other work on a shared machine only ever adds time.
 Prints both times (dbt's execution time of the model, without dbt's start-up) and their ratio
 (goal: under 3x). Staging reads the product's change stream `std.bench_events__changes` (an upsert),
 which each step overwrites with its rows. Needs `tardis local up`; uses schemas prefixed `vault_bench_`.
@@ -136,11 +138,14 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--existing", type=int, default=10_000_000, help="rows already in the satellite")
     parser.add_argument("--rows", type=int, default=100_000, help="incoming rows (10%% changed)")
     parser.add_argument("--smoke", action="store_true", help=f"tiny sizes {SMOKE}: only checks it runs")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed loads of each kind; the best counts (a shared machine)"
+    )
     args = parser.parse_args()
     if args.smoke:
-        args.existing, args.rows = SMOKE
-    if args.existing < 1 or args.rows < 1:
-        parser.error("--existing and --rows must be at least 1")
+        args.existing, args.rows, args.repeat = *SMOKE, 1
+    if min(args.existing, args.rows, args.repeat) < 1:
+        parser.error("--existing, --rows and --repeat must be at least 1")
     return args
 
 
@@ -160,29 +165,47 @@ def main() -> None:
     for table in (f"{PREFIX}std.bench_events", CHANGES):
         spark.sql(f"drop table if exists {table}")
         spark.sql(f"create table {table} ({columns}) using iceberg")
+    satellite = f"{PREFIX}vault.sat_bench_state"
     with tempfile.TemporaryDirectory(prefix="vault_bench_") as tmp:
         dbt_dir = project(Path(tmp))
-        started = time.monotonic()
-        stage(spark, existing, 1, None, "2024-01-01 00:00:00")
         target = Path(tmp) / "target"
-        setup = dbt_run(dbt_dir, target, ["stg_bench_events", "sat_bench_state"])
-        print(
-            f"set-up: {existing:,} rows into the satellite in {setup:.1f} s "
-            f"({time.monotonic() - started:.0f} s with staging)"
+        started = time.monotonic()
+        # Set-up (untimed): dbt creates the satellite from one row, then the EXISTING rows go in with a
+        # plain insert from the staging view (the same hash keys and hashdiffs the model would store).
+        stage(spark, 1, 1, None, "2023-12-31 00:00:00")
+        dbt_run(dbt_dir, target, ["stg_bench_events", "sat_bench_state"])
+        stage(spark, existing, 1, None, "2024-01-01 00:00:00")
+        spark.sql(
+            f"insert overwrite {satellite} select bench_hk, bench_state_hashdiff, status, amount, "
+            f"updated_at, load_datetime, record_source from {PREFIX}stg.bench_events"
         )
+        print(f"set-up: {existing:,} rows in the satellite ({time.monotonic() - started:.0f} s)")
         step = max(existing // incoming, 1)
         stage(spark, incoming, step, 10, "2024-01-02 00:00:00")
-        full = dbt_run(dbt_dir, target, ["sat_bench_state"])
-        loaded = spark.table(f"{PREFIX}vault.sat_bench_state").count()
-        spark.sql(f"drop table {PREFIX}vault.sat_bench_state")
-        empty = dbt_run(dbt_dir, target, ["sat_bench_state"])
-        into_empty = spark.table(f"{PREFIX}vault.sat_bench_state").count()
+        before = spark.sql(
+            f"select snapshot_id from {satellite}.snapshots order by committed_at desc"
+        ).first()[0]
+        full = []
+        for _ in range(args.repeat):
+            full.append(dbt_run(dbt_dir, target, ["sat_bench_state"]))
+            loaded = spark.table(satellite).count()
+            # Back to the EXISTING rows for the next repetition.
+            spark.sql(f"CALL spark_catalog.system.rollback_to_snapshot('{satellite}', {before})")
+        empty = []
+        for _ in range(args.repeat):
+            spark.sql(f"drop table {satellite}")
+            empty.append(dbt_run(dbt_dir, target, ["sat_bench_state"]))
+            into_empty = spark.table(satellite).count()
+    times = ", ".join
     print(
-        f"{incoming:,} incoming rows (10% changed) into a {existing:,}-row satellite: {full:.1f} s "
-        f"(inserted {loaded - existing:,})"
+        f"{incoming:,} incoming rows (10% changed) into a {existing:,}-row satellite: {min(full):.1f} s "
+        f"(best of {times(f'{t:.1f}' for t in full)}; inserted {loaded - existing:,})"
     )
-    print(f"{incoming:,} incoming rows into an empty satellite: {empty:.1f} s (inserted {into_empty:,})")
-    print(f"ratio: {full / empty:.2f}x (goal < 3x)")
+    print(
+        f"{incoming:,} incoming rows into an empty satellite: {min(empty):.1f} s "
+        f"(best of {times(f'{t:.1f}' for t in empty)}; inserted {into_empty:,})"
+    )
+    print(f"ratio: {min(full) / min(empty):.2f}x (goal < 3x)")
     for schema in ("vault", "stg", "std"):
         for row in spark.sql(f"show tables in {PREFIX}{schema}").collect():
             kind = "view" if schema == "stg" else "table"
