@@ -7,9 +7,10 @@ A single component for the folder, not one per spec file: per-file components co
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -30,6 +31,14 @@ class ProductSpecsComponent(dg.Component, dg.Resolvable, dg.Model):
         if not folder.is_absolute():
             folder = settings.project_root / folder
         return build_code_location(folder, settings)
+
+    @classmethod
+    def get_code_references_for_yaml(
+        cls, yaml_path: Path, source_position: Any, context: dg.ComponentLoadContext
+    ) -> Sequence[dg.LocalFileCodeReference]:
+        """None: each asset's "Source code" opens its own spec file and line, not this component's
+        defs.yaml (which Dagster would add to every asset)."""
+        return []
 
 
 def build_code_location(folder: Path, settings: Settings) -> dg.Definitions:

@@ -85,6 +85,14 @@ def test_no_code_reference_is_a_python_file_or_a_component_yaml(demo: dg.Definit
             assert reference.line_number and reference.line_number >= 1
 
 
+def test_the_code_location_adds_no_reference_to_the_components_defs_yaml() -> None:
+    import tardis_dagster.definitions as location
+
+    defs = dg.load_from_defs_folder(path_within_project=Path(location.__file__).parent)
+    (reference,) = _references(_spec(defs, "std/deliveries").metadata)
+    assert Path(reference.file_path) == SPECS / "operations" / "deliveries.yaml"
+
+
 def test_the_contact_is_an_owner_next_to_the_squad(demo: dg.Definitions) -> None:
     assert _spec(demo, "std/deliveries").owners == ["team:logistics", "team:#logistics-data"]
     email = "subscriptions-team@tardis-eats.example"
