@@ -144,17 +144,22 @@ def test_the_steps_render_answers_run_tardis_new_and_validate_then_open_a_pull_r
     actions = [step["action"] for step in steps]
     assert actions == [
         "fetch:plain",
+        "fetch:plain",
         "fetch:template",
         "tardis:new",
         "tardis:validate",
         "fs:rename",
         "publish:github:pull-request",
     ]
-    answers, new, validate, catalog, publish = steps[1:]
+    specs, dbt, answers, new, validate, catalog, publish = steps
+    checkout = new["input"]["workingDirectory"]
+    assert specs["input"]["targetPath"] == f"{checkout}/product_specs"
+    assert dbt["input"]["targetPath"] == f"{checkout}/dbt_project"
     assert new["input"]["answers"] == answers["input"]["targetPath"] + "/answers.yaml"
     assert validate["input"]["paths"] == ["${{ steps.new.output.spec }}"]
     assert catalog["input"]["files"][0]["from"] == answers["input"]["targetPath"] + "/catalog-info.yaml"
-    assert publish["input"]["sourcePath"] == new["input"]["workingDirectory"]
+    assert catalog["input"]["files"][0]["to"].startswith(f"{checkout}/backstage/catalog/")
+    assert publish["input"]["sourcePath"] == checkout
     # Every form field reaches the answers file, under its own name.
     fields = {name for page in _pages(template) for name in _all_fields(page)}
     assert fields <= set(answers["input"]["values"])
