@@ -8,7 +8,6 @@ serves its repository can turn them into links with `dg.link_code_references_to_
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,13 +20,14 @@ from tardis_dagster.lib.spec_locations import Loc, SpecLocations, read_locations
 CODE_REFERENCES = "dagster/code_references"  # the metadata key the UI reads
 
 
-# Code references are a beta API of Dagster 1.13: one warning per asset would bury the load log. The
-# filter names these two classes only (a `catch_warnings` per asset costs more than the reference).
-warnings.filterwarnings(
-    "ignore",
-    message=r"Class `(CodeReferencesMetadataValue|LocalFileCodeReference)` is currently in beta",
-    category=dg.BetaWarning,
-)
+def _code_reference(path: str, line: int, label: str) -> dg.LocalFileCodeReference:
+    # `model_construct`: the values are typed already, and Dagster's beta wrapper (a warning and a
+    # validation per object) costs more than the reference itself at thousands of assets.
+    return dg.LocalFileCodeReference.model_construct(file_path=path, line_number=line, label=label)
+
+
+def _references(references: list[dg.LocalFileCodeReference]) -> dg.CodeReferencesMetadataValue:
+    return dg.CodeReferencesMetadataValue.model_construct(code_references=references)
 
 
 def product_references(product: DataProduct, *parts: Loc) -> dg.CodeReferencesMetadataValue:
@@ -37,7 +37,7 @@ def product_references(product: DataProduct, *parts: Loc) -> dg.CodeReferencesMe
     references = [_reference(path, loc, f"{path.name}: {_describe(loc)}") for loc in (parts or (("name",),))]
     if not parts or parts[0] == ("source",):
         references += _source_files(product)
-    return dg.CodeReferencesMetadataValue(code_references=references)
+    return _references(references)
 
 
 def model_references(
@@ -53,7 +53,7 @@ def model_references(
         return None
     path = model.model_path
     reference = _reference(path, (kind, index), f"{path.name}: {kind[:-1]} {name}")
-    return dg.CodeReferencesMetadataValue(code_references=[reference])
+    return _references([reference])
 
 
 def satellite_references(product: DataProduct, satellite: str) -> dg.CodeReferencesMetadataValue:
@@ -69,18 +69,14 @@ def rule_location(product: DataProduct, check_name: str) -> Loc:
 
 
 def _reference(path: Path, loc: Loc, label: str) -> dg.LocalFileCodeReference:
-    return dg.LocalFileCodeReference(file_path=str(path), line_number=locations(path).line(loc), label=label)
+    return _code_reference(str(path), locations(path).line(loc), label)
 
 
 def _source_files(product: DataProduct) -> list[dg.LocalFileCodeReference]:
     """The files a spec's source names beside it: the topic's schema file, the SQL file."""
     source = product.source
     named = [source.kafka.schema_ if source.kafka is not None else None, source.sql_file]
-    return [
-        dg.LocalFileCodeReference(file_path=str(product.resolve_path(rel)), line_number=1, label=str(rel))
-        for rel in named
-        if rel
-    ]
+    return [_code_reference(str(product.resolve_path(rel)), 1, str(rel)) for rel in named if rel]
 
 
 def locations(path: Path) -> SpecLocations:
