@@ -21,6 +21,7 @@ HARNESS = PROJECT_ROOT / "backstage" / "test-harness"
 TEMPLATE_DIR = PROJECT_ROOT / "backstage" / "templates" / "data-product"
 # Written after a complete `npm ci`: the lock file's hash, so a changed pin reinstalls.
 _STAMP = HARNESS / "node_modules" / ".tardis-installed"
+_FAILED: list[str] = []
 
 Scaffolder = Callable[[str, dict[str, Any]], Any]
 
@@ -31,6 +32,8 @@ def scaffolder() -> Scaffolder:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.fail("tests/backstage need Node.js 20+ with npm on PATH (node and npm were not found)")
+    if _FAILED:  # pytest sets a failed session fixture up again for every test: say it once, quickly
+        pytest.fail(_FAILED[0])
     wanted = hashlib.sha256((HARNESS / "package-lock.json").read_bytes()).hexdigest()
     if not _STAMP.is_file() or _STAMP.read_text() != wanted:
         cache = get_settings().home / "cache" / "npm"
@@ -39,11 +42,13 @@ def scaffolder() -> Scaffolder:
             [*command, "--cache", str(cache)], cwd=HARNESS, capture_output=True, text=True, timeout=600
         )
         if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            pytest.fail(
+            said = [line for line in (done.stdout + done.stderr).splitlines() if " at " not in line]
+            tail = "\n".join(said[:12])  # npm's reason comes first; its stack trace is left out
+            _FAILED.append(
                 f"`npm ci` in {HARNESS.relative_to(PROJECT_ROOT)} failed (exit {done.returncode}); "
                 f"npm must reach its registry ({_registry(npm)}) once to fill {cache}:\n{tail}"
             )
+            pytest.fail(_FAILED[0])
         _STAMP.write_text(wanted)
 
     def run(command: str, request: dict[str, Any]) -> Any:
