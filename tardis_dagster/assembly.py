@@ -48,6 +48,8 @@ def build_definitions(catalog: SpecCatalog, settings: Settings | None = None) ->
         dg.Definitions(resources=build_resources(settings)),
     )
     published = {key for assets in layers.assets or [] for key in assets.keys}  # type: ignore[union-attr]
-    products = dg.Definitions.merge(layers, quality_definitions(catalog, published))
+    products = dg.Definitions.merge(
+        layers, quality_definitions(catalog, published, settings.namespace_prefix)
+    )
     # The adoption report counts everything above (resolved when it runs, not at load time).
     return dg.Definitions.merge(products, platform_definitions(catalog, settings, products))

@@ -37,9 +37,13 @@ COST_REPORT = "cost_report"
 SPARK_JOB_TAG_PREFIX = "tardis"
 
 
-def qualified(layer: str, table: str) -> str:
-    """`layer.table`, the name in the catalog (the layer is the namespace)."""
-    return f"{layer}.{table}"
+def qualified(layer: str, table: str, prefix: str = "") -> str:
+    """`layer.table`, the name in the catalog (the layer is the namespace).
+
+    `prefix` (settings' `namespace_prefix`, empty but for `tardis test`) moves the table into the
+    namespace `<prefix><layer>`: same table, same asset key, an isolated copy of the layer.
+    """
+    return f"{prefix}{layer}.{table}"
 
 
 def asset_path(layer: str, table: str) -> list[str]:
@@ -52,24 +56,24 @@ def asset_string(layer: str, table: str) -> str:
     return "/".join(asset_path(layer, table))
 
 
-def raw_table(product: str) -> str:
+def raw_table(product: str, prefix: str = "") -> str:
     """`raw.<product>`: what landing appends."""
-    return qualified(RAW, product)
+    return qualified(RAW, product, prefix)
 
 
-def quarantine_table(product: str) -> str:
+def quarantine_table(product: str, prefix: str = "") -> str:
     """`raw.<product>__quarantine`."""
-    return qualified(RAW, product + QUARANTINE_SUFFIX)
+    return qualified(RAW, product + QUARANTINE_SUFFIX, prefix)
 
 
-def std_table(product: str) -> str:
+def std_table(product: str, prefix: str = "") -> str:
     """`std.<product>`: the published standardized table."""
-    return qualified(STD, product)
+    return qualified(STD, product, prefix)
 
 
-def rejects_table(product: str) -> str:
+def rejects_table(product: str, prefix: str = "") -> str:
     """`std.<product>__rejects`."""
-    return qualified(STD, product + REJECTS_SUFFIX)
+    return qualified(STD, product + REJECTS_SUFFIX, prefix)
 
 
 def has_change_stream(load_type: str) -> bool:
@@ -81,9 +85,9 @@ def has_change_stream(load_type: str) -> bool:
     return load_type == "upsert"
 
 
-def changes_table(product: str, load_type: str) -> str | None:
+def changes_table(product: str, load_type: str, prefix: str = "") -> str | None:
     """`std.<product>__changes` for an upsert product (the vault stages it), else None."""
-    return qualified(STD, product + CHANGES_SUFFIX) if has_change_stream(load_type) else None
+    return qualified(STD, product + CHANGES_SUFFIX, prefix) if has_change_stream(load_type) else None
 
 
 def published_layer(source_kind: str) -> str:
@@ -91,9 +95,9 @@ def published_layer(source_kind: str) -> str:
     return MART if source_kind == "sql" else STD
 
 
-def published_table(product: str, source_kind: str) -> str:
+def published_table(product: str, source_kind: str, prefix: str = "") -> str:
     """`std.<name>` or `mart.<name>`: the table `{{ product('<name>') }}` and the quality rules read."""
-    return qualified(published_layer(source_kind), product)
+    return qualified(published_layer(source_kind), product, prefix)
 
 
 def product_of(table: str) -> str:

@@ -38,9 +38,10 @@ _COUNT_QUERY = re.compile(
 )
 
 
-def published_table(product: DataProduct) -> str:
-    """`std.<name>` or `mart.<name>`: the table `{{ product('<name>') }}` and the quality rules read."""
-    return naming.published_table(product.name, product.source.kind)
+def published_table(product: DataProduct, prefix: str = "") -> str:
+    """`std.<name>` or `mart.<name>`: the table `{{ product('<name>') }}` and the quality rules read
+    (in the namespace `<prefix><layer>` under a `tardis test` prefix)."""
+    return naming.published_table(product.name, product.source.kind, prefix)
 
 
 def quote_identifier(name: str) -> str:
@@ -67,19 +68,24 @@ def sql_literal(value: str | int | float | bool) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def compile_rules(product: DataProduct, resolve_product: Callable[[str], str] | None = None) -> list[RuleSQL]:
-    """Every quality rule of `product`, compiled against its published table.
+def compile_rules(
+    product: DataProduct, resolve_product: Callable[[str], str] | None = None, prefix: str = ""
+) -> list[RuleSQL]:
+    """Every quality rule of `product`, compiled against its published table (under `prefix`).
 
     `resolve_product(name)` gives the table of `{{ product('name') }}` in `sql` rules.
     """
-    return [compile_rule(rule, product, resolve_product) for rule in product.quality]
+    return [compile_rule(rule, product, resolve_product, prefix) for rule in product.quality]
 
 
 def compile_rule(
-    rule: QualityRule, product: DataProduct, resolve_product: Callable[[str], str] | None = None
+    rule: QualityRule,
+    product: DataProduct,
+    resolve_product: Callable[[str], str] | None = None,
+    prefix: str = "",
 ) -> RuleSQL:
-    """One rule of `product` as `RuleSQL` against `published_table(product)`."""
-    table = quote_table(published_table(product))
+    """One rule of `product` as `RuleSQL` against `published_table(product, prefix)`."""
+    table = quote_table(published_table(product, prefix))
     severity: CheckSeverity = "WARN" if rule.severity == "warn" else "ERROR"
     measure: Measure
     sample: str | None = None
@@ -95,7 +101,7 @@ def compile_rule(
         check, sample = unique_count_sql(table, rule.unique), unique_sample_sql(table, rule.unique)
     elif rule.sql is not None:
         measure = "query"
-        check = render_rule_sql(rule.sql, published_table(product), resolve_product)
+        check = render_rule_sql(rule.sql, published_table(product, prefix), resolve_product)
         sample = count_query_sample_sql(check)
     else:
         measure = "rows"
@@ -252,16 +258,19 @@ def _pii_columns(
     return flagged | {c.name for c in product.schema_ if c.name.lower() in derived}
 
 
-def read_tables(product: DataProduct, lookup: Callable[[str], DataProduct | None]) -> dict[str, list[str]]:
-    """The tables `product`'s quality rules may read (its own and those their SQL names), with PII columns."""
-    tables = {published_table(product): pii_columns(product, lookup)}
+def read_tables(
+    product: DataProduct, lookup: Callable[[str], DataProduct | None], prefix: str = ""
+) -> dict[str, list[str]]:
+    """The tables `product`'s quality rules may read (its own and those their SQL names, under
+    `prefix`), with PII columns."""
+    tables = {published_table(product, prefix): pii_columns(product, lookup)}
     for rule in product.quality:
         if rule.sql is None:
             continue
         for ref in template.scan(rule.sql, product_sql=False).refs:
             other = lookup(ref.name)
             if other is not None:
-                tables[published_table(other)] = pii_columns(other, lookup)
+                tables[published_table(other, prefix)] = pii_columns(other, lookup)
     return tables
 
 

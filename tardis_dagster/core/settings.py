@@ -56,11 +56,16 @@ class Settings:
     )
     spark_driver_memory: str = "4g"  # the local Spark Connect server's driver (TARDIS_SPARK_DRIVER_MEMORY)
     kafka_max_record_bytes: int = MAX_RECORD_BYTES  # larger Kafka values are quarantined undecoded
+    # The isolation switch of `tardis test`: every layer's tables go to the namespace
+    # `<prefix><layer>` (landing, std, checks and dbt alike), so a test run never touches the shared
+    # tables. Empty everywhere else; `tardis test` sets it (with its own dbt project) per run.
+    namespace_prefix: str = ""
+    dbt_project_override: Path | None = None  # a throwaway dbt project (`tardis test`); None: the platform's
 
     @property
     def dbt_project_dir(self) -> Path:
-        """The dbt project of the platform."""
-        return self.project_root / "dbt_project"
+        """The dbt project of the platform (or the throwaway one a `tardis test` run generated)."""
+        return self.dbt_project_override or self.project_root / "dbt_project"
 
 
 def _kafka_min_partitions(deployment: str) -> int | None:

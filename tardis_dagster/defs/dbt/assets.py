@@ -13,6 +13,7 @@ time (`dagster-dbt project prepare-and-package`). Nothing happens at import time
 No `from __future__ import annotations` here: Dagster inspects the `context` annotation at runtime.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -195,11 +196,16 @@ def parse_project(project: DbtProject) -> None:
     cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
-def build_dbt_assets(project: DbtProject, catalog: SpecCatalog | None = None) -> dg.AssetsDefinition:
+def build_dbt_assets(
+    project: DbtProject, catalog: SpecCatalog | None = None, prefix: str = ""
+) -> dg.AssetsDefinition:
     """One multi-asset over the dbt project: `dbt build` of the selected models and their tests.
 
-    dbt-spark `session` connects to the Spark Connect server its profile names (`SPARK_REMOTE`).
+    dbt-spark `session` connects to the Spark Connect server its profile names (`SPARK_REMOTE`). A
+    namespace `prefix` (settings, `tardis test`) builds every model and reads every source under
+    `<prefix><layer>` (the project's `tardis_schema_prefix` var).
     """
+    args = ["build", "--vars", json.dumps({"tardis_schema_prefix": prefix})] if prefix else ["build"]
     prepare(project)
     translator = TRANSLATOR if catalog is None else TardisDbtTranslator(TRANSLATOR_SETTINGS, catalog)
 
@@ -207,7 +213,7 @@ def build_dbt_assets(project: DbtProject, catalog: SpecCatalog | None = None) ->
         manifest=project.manifest_path, project=project, dagster_dbt_translator=translator, name="dbt"
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(args, context=context).stream()
 
     return _dbt
 
@@ -221,4 +227,5 @@ def dbt_definitions(settings: Settings, catalog: SpecCatalog | None = None) -> d
     """The dbt layer: staging, vault, SQL products and cost models as one multi-asset, and its resource
     (with `catalog`, models carry their spec's contact and code references)."""
     project = dbt_project(settings)
-    return dg.Definitions(assets=[build_dbt_assets(project, catalog)], resources=dbt_resources(project))
+    assets = build_dbt_assets(project, catalog, settings.namespace_prefix)
+    return dg.Definitions(assets=[assets], resources=dbt_resources(project))

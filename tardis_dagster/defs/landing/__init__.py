@@ -9,7 +9,7 @@ from tardis_dagster.defs.landing import files, kafka
 
 def landing_definitions(catalog: SpecCatalog, settings: Settings) -> dg.Definitions:
     """The raw assets of every files and Kafka product, the Kafka landing job and its sensor."""
-    files_assets = files.files_landing_assets(catalog.products)
+    files_assets = files.files_landing_assets(catalog.products, settings.namespace_prefix)
     kafka_assets = kafka.kafka_landing_assets(catalog.products, settings)
     sensor = kafka.kafka_sensor(catalog.products, settings) if kafka_assets else None
     return dg.Definitions(

@@ -23,8 +23,8 @@ LAYER = naming.RAW
 OP_NAME = "land_files"
 
 
-def landing_input(product: DataProduct) -> FilesLandingInput:
-    """What the `land_files` Spark job needs to know about a product."""
+def landing_input(product: DataProduct, prefix: str = "") -> FilesLandingInput:
+    """What the `land_files` Spark job needs to know about a product (tables under `prefix`, see naming)."""
     files = product.source.files
     assert files is not None, f"{product.name} has no files source"
     return FilesLandingInput(
@@ -34,8 +34,8 @@ def landing_input(product: DataProduct) -> FilesLandingInput:
         format=files.format,
         pattern=files.glob,
         options=dict(files.reader_options),
-        table=naming.raw_table(product.name),
-        quarantine_table=naming.quarantine_table(product.name),
+        table=naming.raw_table(product.name, prefix),
+        quarantine_table=naming.quarantine_table(product.name, prefix),
     )
 
 
@@ -51,12 +51,12 @@ def landing_spec(product: DataProduct) -> dg.AssetSpec:
     )
 
 
-def files_landing_assets(products: Iterable[DataProduct]) -> dg.AssetsDefinition | None:
-    """One multi-asset landing every files product; None when there is no files product."""
+def files_landing_assets(products: Iterable[DataProduct], prefix: str = "") -> dg.AssetsDefinition | None:
+    """One multi-asset landing every files product (tables under `prefix`); None when there is none."""
     products = [p for p in products if p.source.kind == "files"]
     if not products:
         return None
-    inputs_by_key = {table_key(LAYER, p.name): landing_input(p) for p in products}
+    inputs_by_key = {table_key(LAYER, p.name): landing_input(p, prefix) for p in products}
 
     @dg.multi_asset(
         name=OP_NAME,

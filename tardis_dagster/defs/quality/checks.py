@@ -43,19 +43,20 @@ def check_spec(product: DataProduct, rule: QualityRule) -> dg.AssetCheckSpec:
 
 
 def quality_input(
-    product: DataProduct, catalog: SpecCatalog, names: Collection[str] | None = None
+    product: DataProduct, catalog: SpecCatalog, names: Collection[str] | None = None, prefix: str = ""
 ) -> QualityChecksInput:
     """What the `quality_checks` Spark job needs: the table, the tables its rules may read with their
     PII columns (by lineage), and the compiled rules.
 
-    `names` limits the rules to those check names (a subset selection).
+    `names` limits the rules to those check names (a subset selection); `prefix` is the namespace
+    prefix of a `tardis test` run (settings).
     """
 
     def resolve(name: str) -> str:
         try:
-            return published_table(catalog.by_name(name))
+            return published_table(catalog.by_name(name), prefix)
         except KeyError:  # validated specs name known products; otherwise the SQL fails, as a check
-            return naming.std_table(name)
+            return naming.std_table(name, prefix)
 
     def lookup(name: str) -> DataProduct | None:
         try:
@@ -63,20 +64,20 @@ def quality_input(
         except KeyError:
             return None
 
-    rules = [r for r in compile_rules(product, resolve) if names is None or r.name in names]
-    tables = read_tables(product, lookup)
+    rules = [r for r in compile_rules(product, resolve, prefix) if names is None or r.name in names]
+    tables = read_tables(product, lookup, prefix)
     return QualityChecksInput(
-        table=published_table(product),
+        table=published_table(product, prefix),
         asset_key=published_key(product).to_escaped_user_string(),
         # The flagged columns and, for a SQL product, those its SQL derives from upstream PII.
-        pii_columns=tables[published_table(product)],
+        pii_columns=tables[published_table(product, prefix)],
         rules=rules,
         read_tables=tables,
     )
 
 
 def quality_checks(
-    catalog: SpecCatalog, published_keys: Collection[dg.AssetKey] | None = None
+    catalog: SpecCatalog, published_keys: Collection[dg.AssetKey] | None = None, prefix: str = ""
 ) -> list[dg.AssetChecksDefinition]:
     """One multi-asset check per tribe over the products that have quality rules.
 
@@ -89,10 +90,12 @@ def quality_checks(
         for p in catalog.products
         if p.quality and (published_keys is None or published_key(p) in published_keys)
     ]
-    return [_tribe_checks(tribe, group, catalog) for tribe, group in by_tribe(products)]
+    return [_tribe_checks(tribe, group, catalog, prefix) for tribe, group in by_tribe(products)]
 
 
-def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog) -> dg.AssetChecksDefinition:
+def _tribe_checks(
+    tribe: str, products: list[DataProduct], catalog: SpecCatalog, prefix: str = ""
+) -> dg.AssetChecksDefinition:
     by_key = {published_key(p): p for p in products}
     specs = [check_spec(p, rule) for p in products for rule in p.quality]
 
@@ -112,7 +115,7 @@ def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog)
         failed: list[str] = []
         for key in sorted(selected, key=lambda k: k.to_user_string()):
             try:
-                job_input = quality_input(by_key[key], catalog, selected[key])
+                job_input = quality_input(by_key[key], catalog, selected[key], prefix)
                 yield from spark.results(context.op_execution_context, JOB, job_input)
             except Exception as exc:  # the other products are still checked; the step fails below
                 context.log.error(f"quality checks of {key.to_user_string()} failed to run: {exc}")
@@ -123,6 +126,9 @@ def _tribe_checks(tribe: str, products: list[DataProduct], catalog: SpecCatalog)
     return _quality
 
 
-def quality_definitions(catalog: SpecCatalog, published_keys: Collection[dg.AssetKey]) -> dg.Definitions:
-    """The post-publish quality checks of every product whose published asset is defined."""
-    return dg.Definitions(asset_checks=quality_checks(catalog, published_keys))
+def quality_definitions(
+    catalog: SpecCatalog, published_keys: Collection[dg.AssetKey], prefix: str = ""
+) -> dg.Definitions:
+    """The post-publish quality checks of every product whose published asset is defined (on tables
+    under `prefix`, settings' `namespace_prefix`)."""
+    return dg.Definitions(asset_checks=quality_checks(catalog, published_keys, prefix))

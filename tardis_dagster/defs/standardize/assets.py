@@ -43,17 +43,17 @@ def load_policy(product: DataProduct) -> LoadPolicy:
     )
 
 
-def standardize_input(product: DataProduct) -> StandardizeInput:
-    """What the `standardize` Spark job needs to know about a product."""
+def standardize_input(product: DataProduct, prefix: str = "") -> StandardizeInput:
+    """What the `standardize` Spark job needs to know about a product (tables under `prefix`, see naming)."""
     return StandardizeInput(
         product=product.name,
         asset_key=naming.asset_string(LAYER, product.name),
         source_kind=product.source.kind,  # type: ignore[arg-type]
-        raw_table=naming.raw_table(product.name),
+        raw_table=naming.raw_table(product.name, prefix),
         raw_asset_key=naming.asset_path(naming.RAW, product.name),
-        table=naming.std_table(product.name),
-        rejects_table=naming.rejects_table(product.name),
-        changes_table=naming.changes_table(product.name, product.load.type),
+        table=naming.std_table(product.name, prefix),
+        rejects_table=naming.rejects_table(product.name, prefix),
+        changes_table=naming.changes_table(product.name, product.load.type, prefix),
         columns=[
             ContractColumn(
                 name=c.name,
@@ -133,7 +133,9 @@ def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -
         secrets = {PII_KEY_ENV: pii_key(settings)}
         yield from each_selected_asset(
             context,
-            lambda key: spark.results(context, JOB, standardize_input(by_key[key]), secrets),
+            lambda key: spark.results(
+                context, JOB, standardize_input(by_key[key], settings.namespace_prefix), secrets
+            ),
             "standardizing",
         )
 

@@ -6,6 +6,7 @@ import typer
 
 from tardis_dagster.tooling.cli import check, contract, demo, local, new, specs, stream
 from tardis_dagster.tooling.cli.generate import generate
+from tardis_dagster.tooling.cli.test_product import test_product
 
 app = typer.Typer(
     name="tardis",
@@ -20,6 +21,7 @@ app.command("stream")(stream.stream)
 app.command("check")(check.check)
 app.command("generate")(generate)
 app.command("new")(new.new)
+app.command("test")(test_product)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
 app.add_typer(contract.app, name="contract")
