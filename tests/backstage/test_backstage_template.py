@@ -108,19 +108,21 @@ def _strip_ui(node: Any) -> Any:
 
 
 def _shown(template: dict[str, Any], source: str, load_type: str) -> list[str]:
-    """The fields the form shows, in order, once ``source`` and ``load_type`` are chosen."""
+    """The fields the form shows, in order, once ``source`` and ``load_type`` are chosen.
+
+    As react-jsonschema-form lays a page out: the chosen `dependencies` branch's fields are merged in
+    after the page's own, then `ui:order` (which must name every field shown) sorts them."""
     shown: list[str] = []
     for page in _pages(template):
         names = list(page["properties"])
         for field, rule in page.get("dependencies", {}).items():
             value = {"source": source, "load_type": load_type}[field]
             branch = next(b for b in rule["oneOf"] if value in b["properties"][field]["enum"])
-            extra = [n for n in branch["properties"] if n != field]
-            at = names.index(field) + 1
-            names[at:at] = extra  # rjsf lists a branch's fields after the fields it depends on
+            names += [n for n in branch["properties"] if n not in names]
         order = page.get("ui:order")
         if order is not None:
-            names = [n for n in order if n in names] + [n for n in names if n not in order]
+            assert set(names) <= set(order), f"ui:order of page {page['title']!r} leaves fields out"
+            names = [n for n in order if n in names]
         shown += names
     return shown
 
