@@ -34,7 +34,8 @@ from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling import local_platform
 from tardis_dagster.tooling.codegen.generate import write
 
-PREFIX = "vault_bench_"
+# Per process: two runs at once (a smoke run beside a full one) never share or drop each other's tables.
+PREFIX = f"vault_bench_{os.getpid()}_"
 CHANGES = f"{PREFIX}std.bench_events__changes"
 SMOKE = (2_000, 200)
 MODEL = """\
@@ -152,12 +153,23 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     """Run the benchmark and print the figures."""
     args = arguments()
-    existing, incoming = args.existing, args.rows
     local_platform.up()
     spark = SparkSession.builder.remote(get_settings().spark_remote).getOrCreate()
     for schema in ("std", "stg", "vault"):
         spark.sql(f"create namespace if not exists {PREFIX}{schema}")
-    spark.sql(f"drop table if exists {PREFIX}vault.sat_bench_state")
+    try:
+        measure(spark, args)
+    finally:
+        for schema in ("vault", "stg", "std"):
+            for row in spark.sql(f"show tables in {PREFIX}{schema}").collect():
+                kind = "view" if schema == "stg" else "table"
+                spark.sql(f"drop {kind} if exists {PREFIX}{schema}.{row['tableName']}")
+            spark.sql(f"drop namespace if exists {PREFIX}{schema}")
+
+
+def measure(spark: SparkSession, args: argparse.Namespace) -> None:
+    """Set up the satellite, time the loads and print the figures."""
+    existing, incoming = args.existing, args.rows
     columns = (
         "bench_id string, status string, amount int, updated_at timestamp, _source_id string, "
         "_loaded_at timestamp"
@@ -206,10 +218,6 @@ def main() -> None:
         f"(best of {times(f'{t:.1f}' for t in empty)}; inserted {into_empty:,})"
     )
     print(f"ratio: {min(full) / min(empty):.2f}x (goal < 3x)")
-    for schema in ("vault", "stg", "std"):
-        for row in spark.sql(f"show tables in {PREFIX}{schema}").collect():
-            kind = "view" if schema == "stg" else "table"
-            spark.sql(f"drop {kind} if exists {PREFIX}{schema}.{row['tableName']}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@
     by position; across batches the first applied (std replaces a row only by a greater version).
     Rows of one key sharing a load_datetime (one batch) get 1-microsecond steps in that order, so
     (hash key, load_datetime) is unique and the order deterministic.
-    The history read is the increment's keys only (a broadcast semi-join, four columns), never the
-    whole satellite. -#}
+    The history read is the increment's keys only (a broadcast semi-join, four columns, read once),
+    never the whole satellite. -#}
 {% macro tardis_satellite(hash_key, hashdiff, columns, source, version=none) -%}
 {%- set stored = columns | list -%}
 {%- if version and version not in stored -%}{%- do stored.append(version) -%}{%- endif -%}
@@ -90,31 +90,54 @@ loaded as (
         on batch_keys.{{ hash_key }} = history.{{ hash_key }}
 ),
 
-new_rows as (
-    select sequenced.*
-    from sequenced
-    left anti join loaded
-        on loaded.{{ hash_key }} = sequenced.{{ hash_key }}
-        and loaded.load_datetime = sequenced.load_datetime
+-- Staged and loaded rows of the batch's keys in one relation (each read once), spread by hash key so
+-- the windows below need no further shuffle.
+both_sides as (
+    select *
+    from (
+        select
+            {{ hash_key }},
+            hashdiff,
+            {%- for column in stored %}
+            {{ column }},
+            {%- endfor %}
+            load_datetime,
+            record_source,
+            true as is_new
+        from sequenced
+        union all
+        select
+            {{ hash_key }},
+            hashdiff,
+            {%- for column in stored %}
+            {% if column == version %}{{ column }}{% else %}null{% endif %} as {{ column }},
+            {%- endfor %}
+            load_datetime,
+            null as record_source,
+            false as is_new
+        from loaded
+    ) as sides
+    distribute by {{ hash_key }}
 ),
 
+-- A staged row already loaded (same hash key and load_datetime) is not new: only its loaded copy stays.
 timeline as (
-    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, true as is_new
-    from new_rows
-    union all
-    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, false as is_new
-    from loaded
+    select *
+    from (
+        select
+            both_sides.*,
+            max(case when is_new then 0 else 1 end) over (
+                partition by {{ hash_key }}, load_datetime
+            ) as is_loaded
+        from both_sides
+    ) as marked
+    where not is_new or is_loaded = 0
 ),
 {%- else %}
 
-new_rows as (
-    select *
-    from sequenced
-),
-
 timeline as (
-    select {{ hash_key }}, hashdiff, {% if version %}{{ version }}, {% endif %}load_datetime, true as is_new
-    from new_rows
+    select sequenced.*, true as is_new
+    from sequenced
 ),
 {%- endif %}
 {%- if version %}
@@ -134,10 +157,7 @@ applied as (
 
 compared as (
     select
-        {{ hash_key }},
-        hashdiff,
-        load_datetime,
-        is_new,
+        *,
         lag(hashdiff) over (
             partition by {{ hash_key }}
             order by {% if version %}{{ version }} nulls first, {% endif %}load_datetime
@@ -146,16 +166,13 @@ compared as (
 )
 
 select
-    new_rows.{{ hash_key }},
-    new_rows.hashdiff,
+    {{ hash_key }},
+    hashdiff,
     {%- for column in stored %}
-    new_rows.{{ column }},
+    {{ column }},
     {%- endfor %}
-    new_rows.load_datetime,
-    new_rows.record_source
-from new_rows
-inner join compared
-    on compared.{{ hash_key }} = new_rows.{{ hash_key }}
-    and compared.load_datetime = new_rows.load_datetime
-where compared.is_new and (compared.previous_hashdiff is null or compared.previous_hashdiff <> compared.hashdiff)
+    load_datetime,
+    record_source
+from compared
+where is_new and (previous_hashdiff is null or previous_hashdiff <> hashdiff)
 {%- endmacro %}
