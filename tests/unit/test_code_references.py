@@ -129,6 +129,14 @@ def test_std_staging_vault_and_marts_follow_their_inputs(demo: dg.Definitions) -
     assert _spec(demo, "raw/deliveries").automation_condition is None  # the Kafka sensor lands raw
 
 
+def test_a_sql_product_with_a_cron_schedule_is_built_on_that_cron(demo: dg.Definitions) -> None:
+    # customer_360's spec says `schedule: "0 5 * * *"`; order_facts says `on_upstream`.
+    scheduled = _spec(demo, "mart/customer_360").automation_condition
+    assert scheduled is not None and scheduled.get_label() == "on_cron(0 5 * * *, UTC)"
+    following = _spec(demo, "mart/order_facts").automation_condition
+    assert following is not None and following.get_label() == "eager"
+
+
 SCANNED = """\
 # a comment
 apiVersion: tardis/v1

@@ -49,6 +49,12 @@ _EAGER = dg.AutomationCondition.eager()
 _MODEL_TYPES = ("model", "seed", "snapshot")
 
 
+@cache
+def _on_cron(cron: str) -> dg.AutomationCondition:
+    """The condition of a SQL product scheduled by cron (one object per distinct cron)."""
+    return dg.AutomationCondition.on_cron(cron, cron_timezone="UTC")
+
+
 def dbt_executable() -> str:
     """dbt from PATH, else the one installed beside this Python (a venv that is not activated)."""
     return shutil.which("dbt") or os.fspath(Path(sys.executable).parent / "dbt")
@@ -137,8 +143,22 @@ class TardisDbtTranslator(DagsterDbtTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        """Eager for models: staging, vault and SQL products follow their inputs with no clicks."""
-        return _EAGER if dbt_resource_props["resource_type"] in _MODEL_TYPES else None
+        """Eager for models: staging, vault and SQL products follow their inputs with no clicks.
+
+        A SQL product whose spec gives a cron `schedule` is built on that cron instead, once its
+        inputs have updated since the tick (`on_cron`): the analyst asked for that time, not for
+        every upstream change.
+        """
+        if dbt_resource_props["resource_type"] not in _MODEL_TYPES:
+            return None
+        product = self._product(dbt_resource_props)
+        if (
+            product is not None
+            and product.source.kind == "sql"
+            and product.schedule not in (None, "on_upstream", "streaming")
+        ):
+            return _on_cron(product.schedule)
+        return _EAGER
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         """tribe, squad and layer (the same tags the Spark assets carry)."""
