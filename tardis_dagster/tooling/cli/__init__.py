@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tardis_dagster.tooling.cli import check, contract, demo, local, new, specs, stream
+from tardis_dagster.tooling.cli import check, contract, demo, local, new, pr, specs, stream
 from tardis_dagster.tooling.cli.generate import generate
 from tardis_dagster.tooling.cli.test_product import test_product
 
@@ -22,6 +22,7 @@ app.command("check")(check.check)
 app.command("generate")(generate)
 app.command("new")(new.new)
 app.command("test")(test_product)
+app.command("pr")(pr.pr)
 app.add_typer(local.app, name="local")
 app.add_typer(demo.app, name="demo")
 app.add_typer(contract.app, name="contract")

@@ -30,9 +30,19 @@ class TestReport:
     kept: bool = False
 
     @property
+    def expected_quarantine(self) -> int | None:
+        """Records made invalid on purpose (synthetic data only)."""
+        return self.data.invalid if self.data.kind == "synthetic" else None
+
+    @property
     def failed(self) -> bool:
-        """The run or a check failed (exit 1)."""
-        return self.outcome.failed
+        """The run, a step or a check failed (exit 1)."""
+        outcome = self.outcome
+        return (
+            not outcome.success
+            or bool(outcome.errors)
+            or bool(outcome.failing_checks(self.expected_quarantine))
+        )
 
     @property
     def verdict(self) -> str:
@@ -40,7 +50,7 @@ class TestReport:
         if not self.failed:
             return "PASSED"
         failing = [
-            f"{c.asset} {c.check}" for c in self.outcome.checks if not c.passed and c.severity == "ERROR"
+            f"check {c.check} of {c.asset}" for c in self.outcome.failing_checks(self.expected_quarantine)
         ]
         return "FAILED: " + "; ".join(failing + self.outcome.errors or ["the run failed"])
 
