@@ -17,6 +17,12 @@
 {% macro tardis_satellite(hash_key, hashdiff, columns, source, version=none) -%}
 {%- set stored = columns | list -%}
 {%- if version and version not in stored -%}{%- do stored.append(version) -%}{%- endif -%}
+{#- A satellite built before it stored the version has no such column: its rows read as null versions
+    (ordered first) and the model's `on_schema_change='append_new_columns'` adds the column. -#}
+{%- set history_has_version = true -%}
+{%- if version and execute and is_incremental() -%}
+    {%- set history_has_version = version in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+{%- endif %}
 with staged as (
     select
         {{ hash_key }},
@@ -82,7 +88,7 @@ loaded as (
         history.{{ hash_key }},
         history.hashdiff,
         {%- if version %}
-        history.{{ version }},
+        {% if history_has_version %}history.{{ version }}{% else %}null as {{ version }}{% endif %},
         {%- endif %}
         history.load_datetime
     from {{ this }} as history

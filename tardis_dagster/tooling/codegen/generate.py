@@ -308,11 +308,16 @@ def _esat_sql(link: LinkModel) -> str:
 
 
 def _satellite_sql(satellite: SatelliteModel) -> str:
+    # A satellite built before it kept the version column gets it added (older rows: null version).
+    config = (
+        "{{ config(materialized='incremental', incremental_strategy='append', "
+        f"on_schema_change='append_new_columns', schema='{VAULT_LAYER}') }}}}\n\n"
+    )
     return (
         HEADER
         + f"-- Satellite '{satellite.name}' of hub '{satellite.parent.hub.name}' from data product "
         + f"'{satellite.product.name}'.\n"
-        + _incremental_config()
+        + config
         + "{{ tardis_satellite(\n"
         + f"    hash_key='{satellite.parent.hash_key}',\n"
         + f"    hashdiff='{satellite.hashdiff}',\n"
