@@ -115,6 +115,10 @@ def test_pr_pushes_the_products_files_only_with_the_reports(clone: Path, tmp_pat
     assert f"{NAME} (added" in description  # the check report's own table for the product
     assert TEST_REPORT.strip() in description
     assert "`std.gift_cards`" in description and "`stg.gift_cards`" in description
+    assert (
+        "| assets | `raw/gift_cards`, `std/gift_cards`, `stg/gift_cards`, `vault/hub_customer` |"
+        in description
+    )
     assert "unique_card_id" in description and "Every hour (UTC)" in description
     assert "squad `checkout` of tribe `consumer`" in description and "#checkout-data" in description
     assert "gh is not on PATH" in result.stdout and f".tardis/pr/{NAME}.md" in result.stdout

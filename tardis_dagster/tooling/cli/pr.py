@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Annotated
@@ -114,7 +115,7 @@ def _propose(
     base_branch = base or repo.current_branch() or "main"
     base_commit = repo.head()
     # The check report against where the branch starts (the working tree holds the product).
-    recorder = Console(record=True, width=110, highlight=False, color_system=None)
+    recorder = Console(record=True, file=io.StringIO(), width=110, highlight=False, color_system=None)
     try:
         print_text(run_check(specs_dir, base_commit), recorder)
     except (CheckError, ValueError) as error:

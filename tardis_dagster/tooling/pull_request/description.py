@@ -95,7 +95,10 @@ def describe(
         "| what | |",
         "|---|---|",
         "| tables | " + ", ".join(f"`{t}`" for t in tables) + " |",
-        "| assets | " + ", ".join(f"`{t.replace('.', '/')}`" for t in tables) + " |",
+        # Side tables (quarantine, rejects, the change stream) are written by their product's asset.
+        "| assets | "
+        + ", ".join(f"`{t.replace('.', '/')}`" for t in tables if naming.product_of(t) == t)
+        + " |",
         "| checks | " + "<br>".join(product_checks(product)) + " |",
         f"| schedule | `{schedule}`" + (f": {words}" if words else "") + " |",
         f"| load | {product.load.type}"
