@@ -9,7 +9,8 @@ repeat of an earlier state, so every source record is taken (the vault's rules s
 
 Cheap in the usual case: a record newer than std's version of its key (before this batch) cannot be
 recorded yet, so only records at or below it are looked up in the change stream, and the stream is
-read only when there are such records (the keys of those records, broadcast).
+read only when there are such records (for their keys only; Spark broadcasts the keys when they are
+few).
 """
 
 from __future__ import annotations
@@ -62,18 +63,22 @@ def unrecorded_versions(
         f"SELECT {keys}, {quote(load.version_by)} AS {STD_VERSION}, true AS {IN_STD} "
         f"FROM {std_table} VERSION AS OF {int(std_snapshot)}"
     )
-    joined = batch.join(std, list(load.key), "left")
     newer = F.coalesce(F.col(quote(load.version_by)) > F.col(STD_VERSION), F.lit(False))
-    maybe_recorded = F.col(IN_STD).isNotNull() & ~newer
-    helpers = [STD_VERSION, IN_STD]
-    fresh = joined.where(~maybe_recorded).drop(*helpers)
-    suspects = joined.where(maybe_recorded).drop(*helpers).localCheckpoint()
+    # Materialized once: both halves below come from this one join with std.
+    joined = (
+        batch.join(std, list(load.key), "left")
+        .withColumn("_maybe_recorded", F.col(IN_STD).isNotNull() & ~newer)
+        .drop(STD_VERSION, IN_STD)
+        .localCheckpoint()
+    )
+    fresh = joined.where(~F.col("_maybe_recorded")).drop("_maybe_recorded")
+    suspects = joined.where(F.col("_maybe_recorded")).drop("_maybe_recorded")
     if suspects.isEmpty():
         return fresh.drop(PAYLOAD)
     suspect_keys = suspects.select(*[quote(k) for k in load.key]).distinct()
     recorded = (
         spark.table(changes_table)
-        .join(F.broadcast(suspect_keys), list(load.key), "left_semi")
+        .join(suspect_keys, list(load.key), "left_semi")
         .select(*[quote(c) for c in [*load.key, load.version_by]], payload_digest(columns).alias(PAYLOAD))
     )
     same = [F.col(f"s.{quote(c)}").eqNullSafe(F.col(f"r.{quote(c)}")) for c in identity]
