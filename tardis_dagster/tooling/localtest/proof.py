@@ -74,12 +74,18 @@ def prove(
         _delete_topics(settings, data)
         raise ProofError(str(error)) from None
     progress(f"running {name} in namespaces {workspace.prefix}<layer> (data: {data[-1].describe()})")
-    outcome = run_product(workspace)
     spark = tables.session(settings.spark_remote)
-    with _timed(phases, REPORT_PHASE):
-        counts = tables.table_counts(spark, workspace)
-        columns, rows = tables.std_sample(spark, workspace)
-    report = TestReport(
+    try:
+        outcome = run_product(workspace)
+        with _timed(phases, REPORT_PHASE):
+            counts = tables.table_counts(spark, workspace)
+            columns, rows = tables.std_sample(spark, workspace)
+    finally:  # an interrupted run leaves nothing behind either (unless --keep)
+        if not keep:
+            tables.drop_tables(spark, workspace)
+            _delete_topics(settings, data)
+            shutil.rmtree(folder, ignore_errors=True)
+    return TestReport(
         product=name,
         prefix=workspace.prefix,
         data=next(d for p, d in zip(products, data, strict=True) if p.name == name),
@@ -90,11 +96,6 @@ def prove(
         phases=phases,
         kept=keep,
     )
-    if not keep:
-        tables.drop_tables(spark, workspace)
-        _delete_topics(settings, data)
-        shutil.rmtree(folder, ignore_errors=True)
-    return report
 
 
 def _runs_dir(settings: Settings) -> Path:
