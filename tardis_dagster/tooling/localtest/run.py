@@ -12,6 +12,9 @@ from tardis_dagster.assembly import build_definitions
 from tardis_dagster.core.naming import QUARANTINE_CHECK
 from tardis_dagster.tooling.localtest.workspace import LAYERS, Workspace
 
+# Dagster's step-by-step log stays off the terminal: the report says what happened.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 @dataclass(frozen=True)
 class StepTiming:
@@ -78,7 +81,9 @@ def run_product(workspace: Workspace) -> RunOutcome:
     keys = selected_keys(defs)
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, asset_selection=keys, raise_on_error=False, run_config=QUIET
+        )
         outcome = RunOutcome(success=result.success, build_seconds=build_seconds)
         outcome.steps = _timings(instance, result.run_id)
         for evaluation in result.get_asset_check_evaluations():
