@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,9 @@ import pytest
 from kafka_helpers import fresh_topic, produce
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
 from tardis_dagster.tooling.cli import app
+from tardis_dagster.tooling.localtest.sample_data import delete_topic
 
 pytestmark = pytest.mark.platform
 RECORDS = 12
@@ -69,8 +71,8 @@ def _new_product(tmp: Path, topic: str) -> tuple[Path, str]:
     return tree, name
 
 
-def _tardis_test(tree: Path, name: str, report: Path) -> Invocation:
-    result = CliRunner().invoke(app, ["test", name, "--specs", str(tree), "--report", str(report)])
+def _tardis_test(tree: Path, name: str, report: Path, *flags: str) -> Invocation:
+    result = CliRunner().invoke(app, ["test", name, "--specs", str(tree), "--report", str(report), *flags])
     text = report.read_text(encoding="utf-8") if report.exists() else ""
     return Invocation(result.exit_code, result.output, text, name, tree)
 
@@ -236,13 +238,23 @@ SYNTHETIC_SCHEMA = {
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory, spark) -> Invocation:
-    """(c): the product's topic does not exist: records are made from its JSON Schema."""
+def synthetic(tmp_path_factory: pytest.TempPathFactory, spark) -> Iterator[Invocation]:
+    """(c): the product's topic does not exist: records are made from its JSON Schema. With --keep,
+    so the kept tables can be inspected; dropped here afterwards."""
     tmp = tmp_path_factory.mktemp("tardis_test_synthetic")
     tree = _copy_tree(tmp)
     name = f"it_synth_orders_{uuid.uuid4().hex[:8]}"
     _hand_written(tree, name, f"it.absent.{uuid.uuid4().hex[:8]}", SYNTHETIC_SCHEMA)
-    return _tardis_test(tree, name, tmp / "report.md")
+    invocation = _tardis_test(tree, name, tmp / "report.md", "--keep")
+    yield invocation
+    if "Namespace prefix `" in invocation.report:
+        prefix = _prefix(invocation.report)
+        for namespace in [ns.name for ns in spark.catalog.listDatabases() if ns.name.startswith(prefix)]:
+            for table in spark.catalog.listTables(namespace):
+                spark.sql(f"DROP {'VIEW' if table.tableType == 'VIEW' else 'TABLE'} {namespace}.{table.name}")
+            spark.sql(f"DROP NAMESPACE {namespace}")
+    topic = invocation.output.split("records in topic ")[1].split()[0].rstrip(")")
+    delete_topic(get_settings(), topic)
 
 
 def test_synthetic_records_from_the_schema(synthetic: Invocation) -> None:
@@ -254,3 +266,9 @@ def test_synthetic_records_from_the_schema(synthetic: Invocation) -> None:
     assert rows[f"{prefix}raw.{synthetic.name}__quarantine"] == 2  # not JSON; a required field missing
     assert rows[f"{prefix}std.{synthetic.name}"] == 20
     assert "failed as expected (synthetic invalid records)" in synthetic.report
+
+
+def test_keep_leaves_the_tables_and_says_how_to_query_them(synthetic: Invocation, spark) -> None:
+    prefix = _prefix(synthetic.report)
+    assert spark.table(f"{prefix}std.{synthetic.name}").count() == 20
+    assert f"spark.table('{prefix}std.{synthetic.name}').show()" in synthetic.output

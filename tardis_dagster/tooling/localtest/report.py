@@ -19,6 +19,8 @@ REPORT_PHASE = "report (counts and sample)"
 class TestReport:
     """Everything a run found, in the order the report shows it."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     product: str
     prefix: str
     data: TestData

@@ -28,6 +28,8 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 class TestData:
     """What the run lands and where it came from."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     kind: str  # "topic" | "files" | "synthetic" | "upstream" (a SQL product reads its upstream)
     where: str  # the topic or folder landed
     valid: int | None = None  # synthetic: records made valid
