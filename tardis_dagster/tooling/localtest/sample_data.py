@@ -209,7 +209,10 @@ def column_value(column: Column, i: int) -> Any:
 
 
 def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
-    """Synthetic files for a csv or json files product: one of valid rows, one that cannot be parsed.
+    """Synthetic files for a csv or json files product, and invalid records that must not publish:
+    json, a line that is not JSON (quarantined by the landing); csv, a row whose typed column holds
+    text (rejected by std), with enough valid rows to keep the reject share under the product's
+    threshold (csv has no malformed rows to quarantine: Spark pads or drops tokens).
 
     Returns (valid rows, invalid records).
     """
@@ -220,15 +223,31 @@ def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
             f"{product.files_location()} holds no files and synthetic files are made for csv and json "
             "products only: drop a file there, then run tardis test again"
         )
-    rows = [{c.name: column_value(c, i) for c in product.schema_} for i in range(VALID_RECORDS)]
+    columns = [c.name for c in product.schema_]
     if files.format == "json":
+        rows = [{c.name: column_value(c, i) for c in product.schema_} for i in range(VALID_RECORDS)]
         (drop / "synthetic.json").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         (drop / "synthetic_bad.json").write_text('{"broken": \n', encoding="utf-8")
-    else:
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=[c.name for c in product.schema_])
-        writer.writeheader()
-        writer.writerows(rows)
-        (drop / "synthetic.csv").write_text(text.getvalue(), encoding="utf-8")
-        (drop / "synthetic_bad.csv").write_bytes(b"\xff\xfe\x00 not a csv \x00\n")
-    return len(rows), 1
+        return len(rows), 1
+    typed = next(
+        (
+            c
+            for c in product.schema_
+            if c.data_type.name not in ("string",) and c.name not in product.load.key
+        ),
+        None,
+    )
+    threshold = product.load.reject_threshold
+    invalid = 1 if typed is not None and threshold > 0 else 0
+    count = max(VALID_RECORDS, int(invalid / threshold) + 1) if invalid else VALID_RECORDS
+    rows = [{c.name: column_value(c, i) for c in product.schema_} for i in range(count)]
+    if invalid and typed is not None:
+        bad = {c.name: column_value(c, count) for c in product.schema_}
+        bad[typed.name] = "not-a-value"
+        rows.append(bad)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    (drop / "synthetic.csv").write_text(text.getvalue(), encoding="utf-8")
+    return count, invalid
