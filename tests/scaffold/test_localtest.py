@@ -91,3 +91,32 @@ def test_markdown_report_names_the_failing_check() -> None:
     # the two synthetic invalid records are what the quarantine must show
     assert "| raw/orders | quarantine_share | failed as expected (synthetic invalid records) |" in text
     assert "| standardize_consumer | std/orders | succeeded | 4.2 |" in text
+
+
+def test_synthetic_csv_has_one_row_std_must_reject(tmp_path) -> None:
+    import csv
+    import shutil
+
+    from tardis_dagster.core.settings import PROJECT_ROOT
+    from tardis_dagster.core.specs import load_catalog
+    from tardis_dagster.tooling.localtest.sample_data import write_files
+
+    tree = tmp_path / "product_specs"
+    shutil.copytree(PROJECT_ROOT / "product_specs", tree, ignore=shutil.ignore_patterns(".*"))
+    (tree / "operations" / "suppliers.yaml").write_text(
+        "apiVersion: tardis/v1\nkind: DataProduct\nname: suppliers\nversion: 1.0.0\ndescription: S.\n"
+        "owner: {tribe: operations, squad: menu, contact: '#menu-data'}\n"
+        "source:\n  files: {uri: ../../drops/suppliers/, format: csv}\nschedule: '0 6 * * *'\n"
+        "load: {type: full, key: [supplier_id], reject_threshold: 0.05}\nschema:\n"
+        "  - {name: supplier_id, type: string, required: true}\n  - {name: rating, type: double}\n",
+        encoding="utf-8",
+    )
+    catalog = load_catalog([tree])
+    assert not catalog.problems, [str(p) for p in catalog.problems]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    valid, invalid = write_files(catalog.by_name("suppliers"), drop)
+    rows = list(csv.DictReader((drop / "synthetic.csv").open(encoding="utf-8")))
+    assert (valid, invalid) == (21, 1)  # 1 of 22 rows is under the 5% threshold
+    assert [r["rating"] for r in rows].count("not-a-value") == 1
+    assert len({r["supplier_id"] for r in rows}) == 22
