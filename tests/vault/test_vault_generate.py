@@ -12,7 +12,7 @@ from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.codegen.generate import MODELS_DIR, render, stale, write
 from tardis_dagster.tooling.codegen.hashing import business_key_hash, hashdiff
 from tardis_dagster.tooling.codegen.model import build_vault
-from tardis_dagster.tooling.codegen.sql_products import materialization
+from tardis_dagster.tooling.codegen.sql_products import materialization, model_properties
 
 SPECS = PROJECT_ROOT / "product_specs"
 
@@ -147,6 +147,20 @@ def test_append_sql_product_is_an_incremental_append(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("type: upsert", "type: append"))
     config = materialization(load_catalog([root]).by_name("recipe_popularity"))
     assert config["incremental_strategy"] == "append" and "unique_key" not in config
+
+
+def test_a_sql_product_key_is_a_uniqueness_test_whatever_its_load(catalog) -> None:
+    # customer_360 is a `full` product (no merge enforces its key); recipe_popularity has two key columns.
+    tests = {
+        name: model_properties(catalog.by_name(name)).get("data_tests")
+        for name in ("customer_360", "recipe_popularity")
+    }
+    assert tests["customer_360"] == [
+        {"tardis_unique_combination": {"arguments": {"columns": ["customer_id"]}}}
+    ]
+    assert tests["recipe_popularity"] == [
+        {"tardis_unique_combination": {"arguments": {"columns": ["selection_date", "recipe_id"]}}}
+    ]
 
 
 def test_python_hashing_twin() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from tardis_dagster.core.naming import CHANGES_SUFFIX, has_change_stream
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.tooling.codegen.data_tests import unique_combination
 from tardis_dagster.tooling.codegen.escaping import dbt_description, jinja_string, sql_comment, yaml_document
 from tardis_dagster.tooling.codegen.model import (
     STAGING_LAYER,
@@ -350,10 +351,6 @@ def _relationship(column: str, model_name: str, to_column: str) -> dict[str, Any
     return {"relationships": {"arguments": {"to": _relation(model_name), "field": to_column}}}
 
 
-def _unique_combination(columns: list[str]) -> dict[str, Any]:
-    return {"tardis_unique_combination": {"arguments": {"columns": columns}}}
-
-
 def _latest_equals_std(satellite: SatelliteModel, staging: Staging) -> dict[str, Any]:
     """The test that the satellite's latest row per key holds the std row's state (upsert, scd2)."""
     product = satellite.product
@@ -415,7 +412,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
                     f"When each {link.link.name} link was in effect. {description}"
                 ),
                 "config": {"meta": _meta(VAULT_LAYER, link.owner, link=link.link.name)},
-                "data_tests": [_unique_combination([link.hash_key, "load_datetime"])],
+                "data_tests": [unique_combination([link.hash_key, "load_datetime"])],
                 "columns": [
                     {
                         "name": link.hash_key,
@@ -440,7 +437,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
                     )
                 },
                 "data_tests": [
-                    _unique_combination([hub.hash_key, "load_datetime"]),
+                    unique_combination([hub.hash_key, "load_datetime"]),
                     *(
                         [_latest_equals_std(satellite, staging[satellite.product.name])]
                         if satellite.mirrors_std
@@ -463,7 +460,7 @@ def _vault_properties(vault: VaultModel) -> list[dict[str, Any]]:
                 "description": f"Point in time of each {hub.hub.name}: the row of each satellite in effect "
                 "at every change.",
                 "config": {"meta": _meta(VAULT_LAYER, hub.owner, hub=hub.hub.name)},
-                "data_tests": [_unique_combination([hub.hash_key, "as_of"])],
+                "data_tests": [unique_combination([hub.hash_key, "as_of"])],
                 "columns": [
                     {
                         "name": hub.hash_key,

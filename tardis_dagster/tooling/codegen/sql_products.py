@@ -13,6 +13,7 @@ from typing import Any
 
 from tardis_dagster.core import naming
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
+from tardis_dagster.tooling.codegen.data_tests import unique_combination
 from tardis_dagster.tooling.codegen.escaping import dbt_description, jinja_string, jinja_text, sql_comment
 
 MART_LAYER = naming.MART
@@ -103,7 +104,7 @@ def model_properties(product: DataProduct) -> dict[str, Any]:
         if column.required:
             entry["data_tests"] = ["not_null"]
         columns.append(entry)
-    return {
+    properties: dict[str, Any] = {
         "name": product.name,
         "description": dbt_description(product.description),
         "config": {
@@ -119,6 +120,11 @@ def model_properties(product: DataProduct) -> dict[str, Any]:
         },
         "columns": columns,
     }
+    if product.load.key:
+        # The key is the product's promise of one row per key, also for `full` and `append` loads
+        # (where no merge enforces it): a dbt test, so a query that breaks it fails the build.
+        properties["data_tests"] = [unique_combination(list(product.load.key))]
+    return properties
 
 
 def _jinja_literal(value: Any) -> str:
