@@ -15,15 +15,9 @@ daemon's start (a timeout, not a timing assertion). Runtime: ~3-5 minutes on a b
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +26,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from confluent_kafka import Producer
+from dagster_processes import daemon_command, dagster_processes, free_port, graphql, webserver_command
 
 from tardis_dagster.core.formats import avro
 from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
@@ -58,12 +53,6 @@ query ($name: String!) {
   }
 }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _specs(folder: Path) -> Path:
@@ -126,7 +115,7 @@ def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     dg.DagsterInstance.from_config(str(home)).dispose()
     routing = tmp_path / "alerts.yaml"
     routing.write_text("log_file:\n  path: alerts.log\n")  # alerts of this test stay in tmp_path
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -134,56 +123,14 @@ def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         "TARDIS_ALERTS_CONFIG": str(routing),
         "TARDIS_DAGSTER_URL": f"http://127.0.0.1:{port}",
     }
-    bin_dir = Path(sys.executable).parent
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    commands = {
-        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        "webserver": [
-            *(str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml"),
-            *("-h", "127.0.0.1", "-p", str(port)),
-        ],
-    }
-    started: list[subprocess.Popen] = []
-    try:
-        for name, command in commands.items():
-            log = (logs / f"{name}.log").open("wb")
-            started.append(
-                subprocess.Popen(
-                    command,
-                    cwd=PROJECT_ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+    commands = {"daemon": daemon_command(), "webserver": webserver_command(port)}
+    with dagster_processes(commands, env, tmp_path / "logs"):  # both ended by their process groups
         yield home, port
-    finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)  # its own group: the daemon's code server and runs
-        for process in started:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-
-
-def _graphql(port: int, query: str, variables: dict[str, str]) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def _sensor_status(port: int, name: str) -> str | None:
     try:
-        answer = _graphql(port, SENSOR_STATE, {"name": name})
+        answer = graphql(port, SENSOR_STATE, {"name": name})
     except OSError:
         return None  # the webserver is still starting
     state = (answer.get("data") or {}).get("sensorOrError", {}).get("sensorState")
