@@ -10,8 +10,9 @@ the std asset page then shows the owners, the description, the schema's columns 
 The instance is the webserver's alone (a temporary DAGSTER_HOME with the default run coordinator:
 the webserver launches the run itself, and no daemon runs the demo's sensors). Screenshots are kept
 under `.tardis/artifacts/ui/` (their paths are printed). Waits poll with explicit timeouts. The
-product's tables have a name of their own and are dropped at the end. Runtime: ~1.5-2 minutes
-(webserver start ~15 s, the run ~40 s, the pages a few seconds each).
+product's tables have a name of their own and are dropped at the end. Runtime: ~3.5 minutes on a
+busy two-core machine (`tardis new` and the webserver's start ~25 s, the run 40-140 s, each page a
+few seconds).
 """
 
 from __future__ import annotations
@@ -195,6 +196,7 @@ def _filter_assets(ui: UI, selection: str) -> None:
     ui.browser.find_element(By.CSS_SELECTOR, ".CodeMirror").click()
     box = ui.browser.find_element(By.CSS_SELECTOR, "textarea[aria-label='Search and filter assets']")
     box.send_keys(selection, Keys.ENTER)
+    box.send_keys(Keys.ESCAPE)  # closes its suggestions, which would cover the first row
 
 
 def _lineage_nodes(ui: UI) -> list[WebElement]:
@@ -244,13 +246,13 @@ def test_lineage_graph_shows_the_products_assets(ui: UI) -> None:
     assert len(raw) == 1
     std = next(node for node in nodes if node not in raw)
     assert std.find_elements(By.CSS_SELECTOR, f"a[href^='/assets/std/{ui.name}']")
+    ui.screenshot("01-lineage.png")  # both nodes and their edge, before a selection covers one
     raw[0].find_element(By.XPATH, f".//*[@data-tooltip='{ui.name}']").click()  # the graph re-renders
     _wait(
         lambda: ui.browser.find_elements(By.XPATH, f"//*[text()='raw / {ui.name}']"),
         PAGE_TIMEOUT,
         "raw's panel",
     )
-    ui.screenshot("01-lineage.png")
 
 
 def test_catalog_lists_the_product(ui: UI) -> None:
@@ -264,6 +266,13 @@ def test_catalog_lists_the_product(ui: UI) -> None:
             PAGE_TIMEOUT,
             f"{layer} / {ui.name} in the catalog",
         )
+    _wait(
+        lambda: (
+            not ui.browser.find_elements(By.XPATH, "//*[starts-with(normalize-space(text()), 'Loading')]")
+        ),
+        PAGE_TIMEOUT,
+        "the catalog rows' status",
+    )
     ui.screenshot("02-catalog.png")
 
 
