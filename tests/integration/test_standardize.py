@@ -43,7 +43,9 @@ def _product(
     columns: str = COLUMNS,
 ) -> DataProduct:
     name = name or f"it_members_{load}_{uuid.uuid4().hex[:8]}"
-    extra = "key: [member_id], version_by: updated_at, " if key else ""
+    extra = "key: [member_id], " if key else ""
+    # version_by only means something where a key's versions compete (the validator refuses it elsewhere)
+    extra += "version_by: updated_at, " if key and load in ("upsert", "scd2") else ""
     extra += f"partition_by: [{partition_by}], " if partition_by else ""
     text = product_yaml(
         name,
