@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.tardis/dagster
 
-.PHONY: dev test install platform-up platform-down lint format validate demo benchmark benchmark-smoke clean
+.PHONY: dev test install platform-up platform-down lint format validate demo benchmark benchmark-smoke clean package
 
 # Every script in benchmarks/ takes `--smoke` (a tiny size); `make test` runs each once that way so a
 # benchmark that no longer runs fails CI. `make test BENCHMARK_SMOKE=0` skips them.
@@ -61,6 +61,10 @@ test: install
 		&& { [ "$(BENCHMARK_SMOKE)" = 0 ] || $(MAKE) --no-print-directory benchmark-smoke; }; rc=$$?; \
 	if [ $$started = 1 ]; then $(BIN)/tardis local down; fi; \
 	exit $$rc
+
+# The job bundle EMR runs (dist/: entry points, spark_jobs.zip, requirements-cluster.txt, manifest.json).
+package: install
+	$(BIN)/python -m tardis_dagster.tooling.package dist
 
 benchmark: install
 	$(BIN)/python benchmarks/load_definitions.py
