@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from functools import reduce
 
-from dagster_pipes import PipesContext, open_dagster_pipes
+from dagster_pipes import PipesContext
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
@@ -19,6 +19,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from tardis_dagster.core.jobs_io import FilesLandingInput, FilesLandingResult, from_extras
 from tardis_dagster.core.settings import JobEnvironment
+from tardis_dagster.jobs.pipes_channels import open_job_pipes
 from tardis_dagster.jobs.reporting import pipes_metadata
 from tardis_dagster.jobs.session import spark_session
 from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, schema_columns, table_exists
@@ -245,7 +246,7 @@ def _count(spark: SparkSession, table: str) -> int:
 
 def main() -> None:
     """Entry point under Dagster Pipes."""
-    with open_dagster_pipes() as pipes:
+    with open_job_pipes() as pipes:
         started = time.monotonic()
         job = from_extras(FilesLandingInput, pipes.extras)
         spark = spark_session(f"tardis-land-files-{job.product}", JobEnvironment.read())

@@ -922,15 +922,14 @@ def stream(
 
 def main() -> None:
     """Entry point under Dagster Pipes: one availableNow run, reported as a materialization + check."""
-    from dagster_pipes import open_dagster_pipes
-
     from tardis_dagster.core.jobs_io import from_extras
     from tardis_dagster.core.naming import QUARANTINE_CHECK
     from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.pipes_channels import open_job_pipes
     from tardis_dagster.jobs.reporting import pipes_metadata
     from tardis_dagster.jobs.session import spark_session
 
-    with open_dagster_pipes() as pipes:
+    with open_job_pipes() as pipes:
         job = from_extras(KafkaLandingInput, pipes.extras)
         started = time.monotonic()
         spark = spark_session(f"tardis-land-kafka-{job.product}", JobEnvironment.read())

@@ -239,13 +239,12 @@ def run_checks(spark: SparkSession, job: QualityChecksInput) -> list[QualityChec
 
 def main() -> None:
     """Entry point under Dagster Pipes: one asset check result per rule."""
-    from dagster_pipes import open_dagster_pipes
-
     from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.pipes_channels import open_job_pipes
     from tardis_dagster.jobs.reporting import pipes_metadata
     from tardis_dagster.jobs.session import spark_session
 
-    with open_dagster_pipes() as pipes:
+    with open_job_pipes() as pipes:
         job = from_extras(QualityChecksInput, pipes.extras)
         spark = spark_session(f"tardis-quality-{job.table}", JobEnvironment.read())
         for result in run_checks(spark, job):

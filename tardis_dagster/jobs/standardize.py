@@ -331,15 +331,14 @@ def describe_published(spark: SparkSession, job: StandardizeInput, result: Stand
 
 def main() -> None:
     """Entry point under Dagster Pipes: standardize, report the audits as checks, fail if unpublished."""
-    from dagster_pipes import open_dagster_pipes
-
     from tardis_dagster.core.jobs_io import from_extras
     from tardis_dagster.core.naming import AUDITS_CHECK
     from tardis_dagster.core.settings import JobEnvironment
+    from tardis_dagster.jobs.pipes_channels import open_job_pipes
     from tardis_dagster.jobs.reporting import pipes_metadata
     from tardis_dagster.jobs.session import spark_session
 
-    with open_dagster_pipes() as pipes:
+    with open_job_pipes() as pipes:
         job = from_extras(StandardizeInput, pipes.extras)
         started = time.monotonic()
         spark = spark_session(f"tardis-standardize-{job.product}", JobEnvironment.read())
