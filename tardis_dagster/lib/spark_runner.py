@@ -57,6 +57,10 @@ class SparkJobRunner(dg.ConfigurableResource):
     bundle_dir: str | None = Field(
         default=None, description="Folder holding the job bundle `make package` writes (spark_submit mode)."
     )
+    python: str | None = Field(
+        default=None,
+        description="Python of the job's driver and executors (spark_submit mode); None = spark-submit's.",
+    )
     spark_submit_args: list[str] = Field(
         default_factory=list, description="Extra spark-submit arguments (spark_submit mode: catalog, jars)."
     )
@@ -226,6 +230,7 @@ class SparkJobRunner(dg.ConfigurableResource):
             "--py-files",
             str(bundle / "spark_jobs.zip"),
             *jit,
+            *(["--conf", f"spark.pyspark.python={self.python}"] if self.python else []),
             *self.spark_submit_args,
             str(script),
         ]
@@ -253,6 +258,8 @@ class SparkJobRunner(dg.ConfigurableResource):
         from tardis_dagster.lib.spark_submit import PipesSparkSubmitClient
 
         env = {**(secrets or {}), JOB_TAG_ENV: job_tag(context)}
+        if self.python:
+            env["PYSPARK_PYTHON"] = self.python  # the driver's (client deploy mode: this machine)
         if self.pipes_s3_endpoint:
             env["AWS_ENDPOINT_URL_S3"] = self.pipes_s3_endpoint  # boto3 in the job reads it
         if self.s3_endpoint:

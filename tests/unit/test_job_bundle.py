@@ -8,7 +8,6 @@ image provides (pyspark, py4j and the compiled requirements the bundle names).
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cluster_image import link_image
 
 from tardis_dagster.tooling import package
 
@@ -99,16 +99,7 @@ print("ok")
 def test_each_job_imports_with_only_the_zip_and_the_cluster_image(bundle_dir: Path, tmp_path: Path) -> None:
     # A stand-in cluster image: pyspark, py4j and the compiled requirements, linked from this venv.
     manifest = json.loads((bundle_dir / "manifest.json").read_text())
-    site = tmp_path / "cluster-site"
-    site.mkdir()
-    for name in sorted(set(manifest["native"]) | {"pyspark", "py4j"}):
-        dist = importlib.metadata.distribution(name)
-        for top in {Path(f).parts[0] for f in dist.files or ()}:
-            if top.endswith((".dist-info", ".data")) or top in ("..", "bin") or top.endswith(".pth"):
-                continue
-            target = site / top
-            if not target.exists():
-                target.symlink_to(Path(dist.locate_file(top)))
+    site = link_image(tmp_path / "cluster-site", set(manifest["native"]) | {"pyspark", "py4j"})
     modules = ", ".join(f"{package.JOBS}.{job[:-3]}" for job in manifest["entry_points"])
     code = CLUSTER_IMPORT.format(zip=str(bundle_dir / package.ZIP_NAME), site=str(site), modules=modules)
     # -I -S: no site-packages, no PYTHONPATH, no current directory: only the stdlib and the path above.

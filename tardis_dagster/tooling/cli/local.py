@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -9,6 +11,7 @@ from rich.table import Table
 from tardis_dagster.tooling import local_platform
 from tardis_dagster.tooling.local_platform.jars import JarResolutionError
 from tardis_dagster.tooling.local_platform.platform import ServiceFailedError, ServiceStatus
+from tardis_dagster.tooling.local_platform.spark_cluster import CLUSTER_ENV
 
 app = typer.Typer(
     help="Run the local platform: Kafka (KRaft) and the Spark Connect server.", no_args_is_help=True
@@ -30,8 +33,16 @@ def _table(rows: list[ServiceStatus]) -> Table:
 
 
 @app.command()
-def up() -> None:
+def up(
+    cluster: bool = typer.Option(
+        False,
+        "--cluster",
+        help="Run Spark on a standalone master + 2 workers (as TARDIS_SPARK_CLUSTER=1 does).",
+    ),
+) -> None:
     """Start Kafka and Spark Connect (a no-op for what already runs) and wait until both answer."""
+    if cluster:
+        os.environ[CLUSTER_ENV] = "1"  # read by the platform's service list, in this process only
     try:
         with console.status("starting the local platform") as spinner:
             rows = local_platform.up(progress=lambda msg: spinner.update(msg) or console.log(msg))

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from tardis_dagster.core.settings import ensure_home, get_settings
 from tardis_dagster.tooling.local_platform.kafka import KafkaService
 from tardis_dagster.tooling.local_platform.service import LocalService
-from tardis_dagster.tooling.local_platform.spark_connect import SparkConnectService
+from tardis_dagster.tooling.local_platform.spark_cluster import (
+    ClusterPorts,
+    cluster_enabled,
+    cluster_services,
+)
+from tardis_dagster.tooling.local_platform.spark_connect import SparkConnectService, pyspark_home
 
 
 class ServiceFailedError(RuntimeError):
@@ -29,7 +34,14 @@ class ServiceStatus:
 
 
 def services() -> list[LocalService]:
-    """The services of the local platform, in start order."""
+    """The services of the local platform, in start order.
+
+    With `TARDIS_SPARK_CLUSTER=1` (or a cluster still running from such an `up`), a Spark standalone
+    master and two workers come before the Connect server, which then runs its executors on them.
+    """
+    cluster = cluster_services(get_settings().home, pyspark_home())
+    if cluster_enabled() or any(svc.process.pid() is not None for svc in cluster):
+        return [KafkaService(), *cluster, SparkConnectService(ClusterPorts.from_environment().master_url)]
     return [KafkaService(), SparkConnectService()]
 
 

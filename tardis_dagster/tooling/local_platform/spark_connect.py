@@ -95,14 +95,28 @@ class SparkConnectService(LocalService):
     name = "spark-connect"
     startup_timeout_s = 180.0
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        master: str | None = None,
+        *,
+        port: int | None = None,
+        ui_port: int | None = None,
+        state_dir: Path | None = None,
+        warehouse: Path | None = None,
+        driver_memory: str | None = None,
+    ) -> None:
+        """The platform's server; `master` (spark://...) runs its executors on a standalone cluster.
+
+        The keyword arguments let a test run a second server of its own (own ports and folders).
+        """
         settings = get_settings()
-        self.port = settings.spark_connect_port
-        self.ui_port = settings.spark_ui_port
+        self.master = master
+        self.port = port or settings.spark_connect_port
+        self.ui_port = ui_port or settings.spark_ui_port
         self.remote = f"sc://127.0.0.1:{self.port}"
-        self.warehouse = settings.warehouse_dir
-        self.driver_memory = settings.spark_driver_memory
-        super().__init__(settings.home / "spark")
+        self.warehouse = warehouse or settings.warehouse_dir
+        self.driver_memory = driver_memory or settings.spark_driver_memory
+        super().__init__(state_dir or settings.home / "spark")
 
     @property
     def event_log_dir(self) -> Path:
@@ -125,6 +139,10 @@ class SparkConnectService(LocalService):
             self.ui_port,
             self.event_log_dir,
         )
+        if self.master:
+            from tardis_dagster.tooling.local_platform.spark_cluster import executor_confs
+
+            confs |= executor_confs() | {"spark.executorEnv.PYSPARK_PYTHON": sys.executable}
         cmd = [
             str(pyspark_home() / "bin" / "spark-submit"),
             "--class",
@@ -133,6 +151,7 @@ class SparkConnectService(LocalService):
             "tardis-spark-connect",
             "--driver-memory",
             self.driver_memory,
+            *(["--master", self.master] if self.master else []),
         ]
         for key, value in confs.items():
             cmd += ["--conf", f"{key}={value}"]
