@@ -276,7 +276,8 @@ def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key
             changes = loads.full_changes(spark, table, branch, columns, load)
         if passed:
             std_before = current_snapshot_id(spark, table)
-            spark.sql(f"CALL spark_catalog.system.fast_forward('{table}', 'main', '{branch}')")
+            # The current catalog's procedure: the session catalog locally, Glue where it is the default.
+            spark.sql(f"CALL system.fast_forward('{table}', 'main', '{branch}')")
             mark("publish")
             if changes_table:
                 result.changes_appended = append_changes(spark, job, records, current, std_before)
