@@ -13,6 +13,11 @@ export DAGSTER_HOME := $(CURDIR)/.tardis/dagster
 # benchmark that no longer runs fails CI. `make test BENCHMARK_SMOKE=0` skips them.
 BENCHMARKS := $(sort $(wildcard benchmarks/*.py))
 BENCHMARK_SMOKE ?= 1
+# Two pytest workers: integration tests mostly wait on Spark, Kafka and dbt, so two streams fill the two
+# cores; tests/conftest.py keeps a file (and the demo's shared tables' users) on one worker.
+# `make test PYTEST_WORKERS=0` runs everything in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
@@ -57,7 +62,7 @@ test: install
 	@started=0; \
 	if ! $(BIN)/tardis local status >/dev/null 2>&1; then started=1; fi; \
 	$(BIN)/tardis local up || exit 1; \
-	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_ARGS) \
+	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS) \
 		&& { [ "$(BENCHMARK_SMOKE)" = 0 ] || $(MAKE) --no-print-directory benchmark-smoke; }; rc=$$?; \
 	if [ $$started = 1 ]; then $(BIN)/tardis local down; fi; \
 	exit $$rc

@@ -213,7 +213,12 @@ def prepare(project: DbtProject) -> None:
 def parse_project(project: DbtProject) -> None:
     """`dbt parse`: write the manifest Dagster reads (what `prepare_if_dev` does under `dagster dev`)."""
     cli = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-    cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    # Parsed aside and moved in whole: another process loading the definitions meanwhile (a second
+    # test worker, a sensor's run) reads the old manifest or the new one, never half of one.
+    aside = Path(project.manifest_path).parent / f"parse-{os.getpid()}"
+    cli.cli(["parse", "--quiet"], target_path=aside).wait()
+    (aside / "manifest.json").replace(project.manifest_path)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def build_dbt_assets(
