@@ -29,7 +29,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings, project_dir
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.kafka import kafka_landing_assets, payload_schema
 from tardis_dagster.defs.resources import SparkJobRunner
@@ -116,14 +116,14 @@ def baseline(
 
 def tardis(topic: str, folder: Path) -> tuple[float, int, float]:
     """The landing asset through Dagster; (seconds, rows in raw, seconds inside the Spark job)."""
-    demo = load_catalog([PROJECT_ROOT / "product_specs"]).by_name("order_events")
+    demo = load_catalog([project_dir() / "product_specs"]).by_name("order_events")
     name = f"bench_orders_{uuid.uuid4().hex[:8]}"
     shutil.copytree(demo.spec_path.parent / "schemas", folder / "schemas")
     text = demo.spec_path.read_text().replace("name: order_events\n", f"name: {name}\n", 1)
     (folder / f"{name}.yaml").write_text(
         text.replace(f"topic: {demo.source.kafka.topic}", f"topic: {topic}", 1)
     )
-    shutil.copy(PROJECT_ROOT / "product_specs" / "_model.yaml", folder / "_model.yaml")
+    shutil.copy(project_dir() / "product_specs" / "_model.yaml", folder / "_model.yaml")
     product = load_catalog([folder]).by_name(name)
     started = time.perf_counter()
     result = dg.materialize(
@@ -149,7 +149,7 @@ def main(n: int) -> None:
     spark = SparkSession.builder.remote(settings.spark_remote).getOrCreate()
     with tempfile.TemporaryDirectory(dir=settings.home) as tmp:
         base_s, base_rows = baseline(spark, topic, settings.kafka_bootstrap, Path(tmp) / "baseline")
-        demo = load_catalog([PROJECT_ROOT / "product_specs"]).by_name("order_events")
+        demo = load_catalog([project_dir() / "product_specs"]).by_name("order_events")
         ddl = payload_schema(demo, settings)["payload_ddl"]
         parse_s, parse_rows = baseline(spark, topic, settings.kafka_bootstrap, Path(tmp) / "parse", ddl)
         (Path(tmp) / "tardis").mkdir()

@@ -31,7 +31,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings, project_dir
 from tardis_dagster.tooling import local_platform
 
 GOAL_SECONDS = 60.0
@@ -122,7 +122,7 @@ def main(records: int) -> None:
         with tempfile.TemporaryDirectory(prefix="tardis-time-to-data-") as tmp:
             work = Path(tmp)
             shutil.copytree(
-                PROJECT_ROOT / "product_specs", work / "product_specs", ignore=shutil.ignore_patterns(".*")
+                project_dir() / "product_specs", work / "product_specs", ignore=shutil.ignore_patterns(".*")
             )
             (work / "answers.yaml").write_text(ANSWERS.format(name=name, topic=topic), encoding="utf-8")
             new = run(

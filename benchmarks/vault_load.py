@@ -29,7 +29,7 @@ from pathlib import Path
 from dbt.cli.main import dbtRunner
 from pyspark.sql import SparkSession
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings, project_dir
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling import local_platform
 from tardis_dagster.tooling.codegen.generate import write
@@ -79,9 +79,9 @@ def project(folder: Path) -> Path:
         raise SystemExit("\n".join(str(p) for p in catalog.problems))
     dbt_dir = folder / "dbt"
     dbt_dir.mkdir()
-    shutil.copy(PROJECT_ROOT / "dbt_project" / "dbt_project.yml", dbt_dir)
+    shutil.copy(project_dir() / "dbt_project" / "dbt_project.yml", dbt_dir)
     shutil.copytree(
-        PROJECT_ROOT / "dbt_project" / "macros",
+        project_dir() / "dbt_project" / "macros",
         dbt_dir / "macros",
         ignore=shutil.ignore_patterns("generated"),
     )
@@ -117,7 +117,7 @@ def dbt_run(dbt_dir: Path, target: Path, models: list[str]) -> float:
             "-s",
             *models,
             "--profiles-dir",
-            str(PROJECT_ROOT / "dbt_project"),
+            str(project_dir() / "dbt_project"),
             "--project-dir",
             str(dbt_dir),
             "--target-path",

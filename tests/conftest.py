@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import parallel_groups
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.tooling import local_platform
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Name this repository as the project for the whole session and the commands it spawns: many
+    tests run `tardis` or Dagster from a temporary folder that is no git repository."""
+    os.environ.setdefault("TARDIS_PROJECT_DIR", str(PROJECT_ROOT))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep what must not overlap on one xdist worker (tests/parallel_groups.py)."""
+    parallel_groups.mark_groups(items, Path(__file__).parent)
 
 
 @pytest.fixture(scope="session")
@@ -17,10 +33,25 @@ def platform() -> Iterator[None]:
     `make test` / CI start it up front (so its start-up is visible in the log); this fixture makes a
     plain `pytest` run work too.
     """
-    started = [row.service for row in local_platform.up() if row.started]
+    # xdist workers start it one at a time, and none stops it: another worker may still be using it.
+    with _platform_lock():
+        started = [row.service for row in local_platform.up() if row.started]
     yield
-    if started and not os.environ.get("TARDIS_KEEP_PLATFORM"):
+    if started and not os.environ.get("TARDIS_KEEP_PLATFORM") and not os.environ.get("PYTEST_XDIST_WORKER"):
         local_platform.down()
+
+
+@contextmanager
+def _platform_lock() -> Iterator[None]:
+    """An exclusive lock across this machine's test processes (beside the platform's state)."""
+    lock = PROJECT_ROOT / ".tardis" / "platform-start.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from repo_root import PROJECT_ROOT
+
 from tardis_dagster.core.formats import jsonschema as json_format
-from tardis_dagster.core.settings import PROJECT_ROOT
 
 DRAFTS = {"draft2020-12": json_format.DRAFT_2020_12, "draft7": json_format.DRAFT_07 + "#"}
 # Text that a wrapper would change the meaning of (root-relative references, identifiers).

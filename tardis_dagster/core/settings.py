@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Literal
 
 from tardis_dagster.core.jobs_io import JOB_TAG_ENV, MAX_RECORD_BYTES
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_DIR_ENV = "TARDIS_PROJECT_DIR"
 
 Deployment = Literal["local", "prod"]
 
@@ -139,6 +140,43 @@ def _read_key(path: Path) -> str:
     raise RuntimeError(f"{path} is empty: delete it to have a new PII key made (earlier hashes change)")
 
 
+class ProjectDirError(ValueError):
+    """No project directory could be resolved: the message says how to name one."""
+
+
+def project_dir(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """The project directory (the repo holding `product_specs/`, the dbt project, local configs).
+
+    `TARDIS_PROJECT_DIR` if set, else the git root of the current directory. Never the package's
+    own location: an installed package (site-packages) or an editable install used from another
+    clone or worktree must work on the tree the user is in.
+    """
+    environ = os.environ if environ is None else environ
+    named = environ.get(PROJECT_DIR_ENV)
+    if named:
+        folder = Path(named).expanduser().resolve()
+        if not folder.is_dir():
+            raise ProjectDirError(
+                f"{PROJECT_DIR_ENV}={named}: no such directory (set it to the repository that holds "
+                "product_specs/, or unset it and run inside that repository)"
+            )
+        return folder
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        # `.git` is a directory in a clone and a file in a worktree (`git worktree add`)
+        if (folder / ".git").exists():
+            if (folder / "product_specs").is_dir():
+                return folder
+            raise ProjectDirError(
+                f"{folder} is a git repository without product_specs/: run tardis inside the "
+                f"project's repository, or set {PROJECT_DIR_ENV} to it"
+            )
+    raise ProjectDirError(
+        f"no project directory: {start} is not inside a git repository; run tardis inside the "
+        f"project's repository (the one holding product_specs/), or set {PROJECT_DIR_ENV} to it"
+    )
+
+
 @cache
 def get_settings() -> Settings:
     """Read the settings once per process from the environment (with local defaults).
@@ -146,7 +184,8 @@ def get_settings() -> Settings:
     Cached: callers at the edges (the component, the CLI) read them once and pass them on. A test
     that changes the environment calls `get_settings.cache_clear()`.
     """
-    home = Path(os.environ.get("TARDIS_HOME", PROJECT_ROOT / ".tardis")).resolve()
+    root = project_dir()
+    home = Path(os.environ.get("TARDIS_HOME", root / ".tardis")).resolve()
     kafka_port = int(os.environ.get("TARDIS_KAFKA_PORT", "9092"))
     spark_port = int(os.environ.get("TARDIS_SPARK_CONNECT_PORT", "15002"))
     ui_port = int(os.environ.get("TARDIS_SPARK_UI_PORT", "4040"))
@@ -155,9 +194,9 @@ def get_settings() -> Settings:
         raise ValueError(f"TARDIS_DEPLOYMENT must be 'local' or 'prod', not {deployment!r}")
     return Settings(
         deployment=deployment,  # type: ignore[arg-type]
-        project_root=PROJECT_ROOT,
+        project_root=root,
         home=home,
-        specs_dir=Path(os.environ.get("TARDIS_SPECS_DIR", PROJECT_ROOT / "product_specs")).resolve(),
+        specs_dir=Path(os.environ.get("TARDIS_SPECS_DIR", root / "product_specs")).resolve(),
         spark_remote=os.environ.get("SPARK_REMOTE", f"sc://127.0.0.1:{spark_port}"),
         kafka_bootstrap=os.environ.get("TARDIS_KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
         kafka_port=kafka_port,

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 
 HARNESS = PROJECT_ROOT / "backstage" / "test-harness"
 TEMPLATE_DIR = PROJECT_ROOT / "backstage" / "templates" / "data-product"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from repo_root import PROJECT_ROOT
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.cli import app
 

@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.tooling.scaffold.answers import Answers, load_answers
 from tardis_dagster.tooling.scaffold.existing import read_existing
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct
 from tardis_dagster.core.specs.catalog import load_catalog
 from tardis_dagster.tooling.demo import costs as cost_demo

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.assembly import SpecProblemsError, build_definitions
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "demo_definitions.json"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tardis_dagster.core.settings import PROJECT_ROOT
+from repo_root import PROJECT_ROOT
 
 SCHEMAS = PROJECT_ROOT / "product_specs"
 

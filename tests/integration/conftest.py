@@ -8,9 +8,10 @@ from typing import ClassVar
 
 import dagster as dg
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.assembly import build_definitions
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct, load_catalog
 from tardis_dagster.tooling.demo import files as demo_files
 from tardis_dagster.tooling.demo import kafka as demo_kafka

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tardis_dagster.core.settings import PROJECT_ROOT
+from repo_root import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 

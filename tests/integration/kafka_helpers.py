@@ -8,8 +8,9 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct, load_catalog
 
 DEMO = PROJECT_ROOT / "product_specs"

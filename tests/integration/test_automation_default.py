@@ -27,9 +27,10 @@ import dagster as dg
 import pytest
 from confluent_kafka import Producer
 from dagster_processes import daemon_command, dagster_processes, free_port, graphql, webserver_command
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.core.formats import avro
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.automation import SENSOR_NAME
 

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import pytest
 from dagster_processes import dagster_processes, free_port, graphql, serving, webserver_command
+from repo_root import PROJECT_ROOT
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -37,7 +38,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.tooling.cli import app
 
 pytestmark = pytest.mark.platform

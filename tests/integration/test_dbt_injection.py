@@ -22,8 +22,8 @@ import pytest
 import yaml
 from dbt.clients.jinja import get_rendered
 from dbt_common.clients.jinja import parse as jinja_parse
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import SpecCatalog, load_catalog
 from tardis_dagster.defs.dbt.assets import TRANSLATOR
 from tardis_dagster.tooling.codegen.generate import write

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 
 pytestmark = pytest.mark.platform
 

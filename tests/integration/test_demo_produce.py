@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.core.formats import avro, jsonschema, protobuf
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct, load_catalog
 from tardis_dagster.tooling.demo import kafka as demo_kafka
 

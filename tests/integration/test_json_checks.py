@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.core.formats import jsonschema as json_format
 from tardis_dagster.core.formats import spark_types
 from tardis_dagster.core.jobs_io import KafkaLandingInput
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.jobs import json_checks, land_kafka
 
 pytestmark = pytest.mark.platform

@@ -14,9 +14,10 @@ from pathlib import Path
 import pexpect
 import pytest
 from kafka_helpers import fresh_topic, land_now, produce
+from repo_root import PROJECT_ROOT
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.cli import app
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from kafka_helpers import fresh_topic, produce
+from repo_root import PROJECT_ROOT
 from test_kafka_registry import registry  # noqa: F401 - the registry stand-in fixture, reused
 from typer.testing import CliRunner
 
 from tardis_dagster.core.formats import avro
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.cli import app
 

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 
 pytestmark = pytest.mark.platform
 README = PROJECT_ROOT / "README.md"

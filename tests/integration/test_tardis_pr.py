@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tardis_dagster.core.settings import PROJECT_ROOT
+from repo_root import PROJECT_ROOT
 
 TARDIS = str(Path(sys.executable).with_name("tardis"))
 NAME = "gift_cards"

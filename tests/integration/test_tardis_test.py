@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from kafka_helpers import fresh_topic, produce
+from repo_root import PROJECT_ROOT
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.tooling.cli import app
 from tardis_dagster.tooling.localtest.sample_data import delete_topic
 

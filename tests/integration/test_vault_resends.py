@@ -223,8 +223,8 @@ def test_record_position_orders_offsets_numerically_in_std_and_in_the_vault(spar
     """std's pick (`loads.record_position`) and the vault's order (`tardis_record_position`) agree."""
     import jinja2
     from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+    from repo_root import PROJECT_ROOT
 
-    from tardis_dagster.core.settings import PROJECT_ROOT
     from tardis_dagster.jobs.std.loads import record_position
 
     macro = (PROJECT_ROOT / "dbt_project" / "macros" / "vault" / "ordering.sql").read_text()

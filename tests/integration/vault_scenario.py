@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from repo_root import PROJECT_ROOT
+
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import SpecCatalog, load_catalog
 from tardis_dagster.tooling.codegen.generate import write
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from repo_root import PROJECT_ROOT
+
 from tardis_dagster.core.formats import jsonschema, spark_types
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.tooling.scaffold.inferred_schema import InferredColumn, columns_from_ddl
 from tardis_dagster.tooling.scaffold.json_schema_inference import infer_json_schema
 from tardis_dagster.tooling.scaffold.kafka_inference import KafkaRequest, infer_kafka

@@ -97,7 +97,8 @@ def test_synthetic_csv_has_one_row_std_must_reject(tmp_path) -> None:
     import csv
     import shutil
 
-    from tardis_dagster.core.settings import PROJECT_ROOT
+    from repo_root import PROJECT_ROOT
+
     from tardis_dagster.core.specs import load_catalog
     from tardis_dagster.tooling.localtest.sample_data import write_files
 

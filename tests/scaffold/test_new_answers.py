@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from repo_root import PROJECT_ROOT
 from typer.testing import CliRunner
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.cli import new as new_cli
 

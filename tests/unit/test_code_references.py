@@ -8,9 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.assembly import build_definitions
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.automation import SENSOR_NAME
 from tardis_dagster.lib.attributes import contact_owner

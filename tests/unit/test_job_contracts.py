@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import dagster as dg
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.core import naming
 from tardis_dagster.core.jobs_io import (
@@ -25,7 +26,7 @@ from tardis_dagster.core.jobs_io import (
     to_extras,
 )
 from tardis_dagster.core.metadata import ColumnDep, Entry, SchemaColumn
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings, pii_key
+from tardis_dagster.core.settings import get_settings, pii_key
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.files import landing_input as files_input
 from tardis_dagster.defs.quality.checks import quality_input

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+from repo_root import PROJECT_ROOT
 
 from tardis_dagster.assembly import build_definitions
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.dbt.assets import TRANSLATOR, dbt_project, parse_project
 

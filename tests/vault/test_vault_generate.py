@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from repo_root import PROJECT_ROOT
 
-from tardis_dagster.core.settings import PROJECT_ROOT
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.codegen.generate import MODELS_DIR, render, stale, write
 from tardis_dagster.tooling.codegen.hashing import business_key_hash, hashdiff

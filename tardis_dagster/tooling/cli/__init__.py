@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from tardis_dagster.core.settings import ProjectDirError
 from tardis_dagster.tooling.cli import check, contract, demo, local, new, pr, specs, stream
 from tardis_dagster.tooling.cli.generate import generate
 from tardis_dagster.tooling.cli.test_product import test_product
@@ -30,4 +31,8 @@ app.add_typer(contract.app, name="contract")
 
 def main() -> None:
     """Entry point of the `tardis` console script."""
-    app()
+    try:
+        app()
+    except ProjectDirError as error:  # run outside a project: say how to name one, no traceback
+        typer.echo(f"tardis: {error}", err=True)
+        raise SystemExit(2) from None

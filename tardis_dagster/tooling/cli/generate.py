@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tardis_dagster.core.settings import PROJECT_ROOT
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.tooling.cli.catalog import load_or_exit
 from tardis_dagster.tooling.codegen.generate import stale, write
 
@@ -18,14 +18,20 @@ def generate(
         Path | None, typer.Option("--specs", help="Spec folder. Default: the project's product_specs/")
     ] = None,
     dbt_project: Annotated[
-        Path, typer.Option("--dbt-project", help="The dbt project folder to write into.", file_okay=False)
-    ] = PROJECT_ROOT / "dbt_project",
+        Path | None,
+        typer.Option(
+            "--dbt-project",
+            help="The dbt project folder to write into (default: the project's dbt_project/).",
+            file_okay=False,
+        ),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if the generated files are out of date.")
     ] = False,
 ) -> None:
     """Generate staging views, hubs, links, satellites, PITs and SQL product models (deterministic)."""
     console = Console()
+    dbt_project = dbt_project or get_settings().dbt_project_dir
     catalog = load_or_exit(specs, console)
     if check:
         differing = stale(catalog, dbt_project)

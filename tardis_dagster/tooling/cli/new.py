@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.tooling.scaffold.answers import load_answers, split_list
 from tardis_dagster.tooling.scaffold.new_product import NewContext, Outcome, from_answers
@@ -34,9 +34,13 @@ def new(
         Path | None, typer.Option("--specs", help="Spec folder. Default: product_specs/")
     ] = None,
     dbt_project: Annotated[
-        Path,
-        typer.Option("--dbt-project", help="dbt project `tardis generate` writes into.", file_okay=False),
-    ] = PROJECT_ROOT / "dbt_project",
+        Path | None,
+        typer.Option(
+            "--dbt-project",
+            help="dbt project `tardis generate` writes into (default: the project's dbt_project/).",
+            file_okay=False,
+        ),
+    ] = None,
     registry_url: Annotated[
         str | None,
         typer.Option("--registry-url", help="Schema registry (default: TARDIS_SCHEMA_REGISTRY_URL)."),
@@ -75,6 +79,7 @@ def new(
     console = Console(highlight=False, soft_wrap=True)
     settings = get_settings()
     root = specs or settings.specs_dir
+    dbt_project = dbt_project or settings.dbt_project_dir
     if not (root / "_model.yaml").is_file():
         console.print(
             f"tardis new: {root} holds no _model.yaml: run it from the repository root or pass --specs",

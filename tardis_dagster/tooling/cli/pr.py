@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tardis_dagster.core.settings import PROJECT_ROOT, get_settings
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import DataProduct, SpecCatalog
 from tardis_dagster.tooling.cli.catalog import load_or_exit
 from tardis_dagster.tooling.cli.test_product import DEFAULT_REPORT_DIR
@@ -27,9 +27,13 @@ def pr(
         typer.Option("--specs", help="Spec folder (default: the project's product_specs/).", file_okay=False),
     ] = None,
     dbt_project: Annotated[
-        Path,
-        typer.Option("--dbt-project", help="dbt project `tardis generate` writes into.", file_okay=False),
-    ] = PROJECT_ROOT / "dbt_project",
+        Path | None,
+        typer.Option(
+            "--dbt-project",
+            help="dbt project `tardis generate` writes into (default: the project's dbt_project/).",
+            file_okay=False,
+        ),
+    ] = None,
     branch: Annotated[
         str | None, typer.Option("--branch", help="Branch (default: tardis/<product>).")
     ] = None,
@@ -58,6 +62,7 @@ def pr(
     console = Console(highlight=False, soft_wrap=True)
     settings = get_settings()
     specs_dir = (specs or settings.specs_dir).resolve()
+    dbt_project = dbt_project or settings.dbt_project_dir
     catalog = load_or_exit(specs_dir, console)
     try:
         chosen = catalog.by_name(product)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import global_model_json_schema, load_catalog, product_json_schema
 
 DEFAULT_SCHEMA_PATH = Path("product_specs/.schema/data-product.schema.json")
@@ -18,13 +19,15 @@ def validate(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Spec files or folders (searched recursively). Default: product_specs", show_default=False
+            help="Spec files or folders (searched recursively). Default: the project's product_specs/",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
     """Check data product specs; print one `path:line:col: field: message (fix)` line per problem."""
+    paths = paths or [_shown(get_settings().specs_dir)]
     try:
-        catalog = load_catalog(paths or [Path("product_specs")])
+        catalog = load_catalog(paths)
     except Exception as error:
         typer.echo(f"tardis: internal error: {type(error).__name__}: {error} (please report it)", err=True)
         raise typer.Exit(2) from None
@@ -39,6 +42,14 @@ def validate(
         )
         raise typer.Exit(1)
     typer.echo(f"ok: {catalog.summary()}")
+
+
+def _shown(folder: Path) -> Path:
+    """`folder` relative to the current directory when inside it, so problem lines stay short."""
+    try:
+        return folder.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return folder
 
 
 def schema(
