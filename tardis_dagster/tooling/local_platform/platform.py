@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tardis_dagster.core.settings import ensure_home, get_settings
 from tardis_dagster.tooling.local_platform.kafka import KafkaService
+from tardis_dagster.tooling.local_platform.postgres import PostgresService, postgres_enabled
 from tardis_dagster.tooling.local_platform.service import LocalService
 from tardis_dagster.tooling.local_platform.spark_cluster import (
     ClusterPorts,
@@ -40,9 +41,17 @@ def services() -> list[LocalService]:
     master and two workers come before the Connect server, which then runs its executors on them.
     """
     cluster = cluster_services(get_settings().home, pyspark_home())
+    # Postgres (Dagster's production storage) only with TARDIS_POSTGRES=1 or while one runs.
+    postgres = PostgresService(get_settings().home / "postgres")
+    extra = [postgres] if postgres_enabled() or postgres.process.pid() is not None else []
     if cluster_enabled() or any(svc.process.pid() is not None for svc in cluster):
-        return [KafkaService(), *cluster, SparkConnectService(ClusterPorts.from_environment().master_url)]
-    return [KafkaService(), SparkConnectService()]
+        return [
+            KafkaService(),
+            *cluster,
+            SparkConnectService(ClusterPorts.from_environment().master_url),
+            *extra,
+        ]
+    return [KafkaService(), SparkConnectService(), *extra]
 
 
 def _wait_healthy(svc: LocalService, gone: Callable[[], bool]) -> None:
