@@ -33,7 +33,7 @@ class Cluster:
 
 
 def _get(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         return json.load(response)
 
 
