@@ -6,12 +6,16 @@ Loaded through the `dg` defs folder (`tardis_dagster/defs/`), so `dg` tooling an
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
+
+from tardis_dagster.core.settings import get_settings
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Build the definitions from the defs folder (deferred until Dagster asks for them)."""
-    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    """Build the definitions from the defs folder (deferred until Dagster asks for them).
+
+    The project is the configured one (TARDIS_PROJECT_DIR or the current git root), not this file's
+    folder: installed in site-packages, the package has no pyproject.toml or specs beside it.
+    """
+    return dg.load_from_defs_folder(path_within_project=get_settings().project_root)
