@@ -30,6 +30,7 @@ def test_instance_file_loads_with_postgres_storage_from_the_environment(name: st
     config = _load(name, tmp_path)
     postgres_db = config["storage"]["postgres"]["postgres_db"]
     # Every connection field is an env reference, so no literal password can sit in the file.
+    assert postgres_db.pop("scheme") == "postgresql+psycopg2"  # the driver dagster-postgres installs
     assert dict(postgres_db) == {
         key: {"env": env}
         for key, env in zip(["hostname", "port", "db_name", "username", "password"], PG_ENV, strict=True)
