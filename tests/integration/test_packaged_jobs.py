@@ -21,6 +21,7 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from cluster_image import PROVIDED, link_image, python_wrapper
 from spec_builder import product_yaml, write_product
 
@@ -55,12 +56,18 @@ def moto_endpoint() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
         for _ in range(100):
             try:
                 s3.create_bucket(Bucket=BUCKET)
                 break
-            except Exception:  # not listening yet
+            except EndpointConnectionError:  # not listening yet
                 time.sleep(0.1)
         yield endpoint
     finally:
