@@ -21,9 +21,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TARDIS_PROJECT_DIR", str(PROJECT_ROOT))
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep what must not overlap on one xdist worker (tests/parallel_groups.py)."""
-    parallel_groups.mark_groups(items, Path(__file__).parent)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Keep what must not overlap on one xdist worker (tests/parallel_groups.py). Marked as each test
+    is collected: xdist reads the groups in its own `pytest_collection_modifyitems`."""
+    parallel_groups.mark_group(item, Path(__file__).parent)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail fast when xdist dropped the groups (tests/parallel_groups.py)."""
+    parallel_groups.check_grouped(session)
 
 
 @pytest.fixture(scope="session")

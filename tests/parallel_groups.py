@@ -35,8 +35,17 @@ def group_of(path: Path, tests_dir: Path) -> str:
     return relative.parts[0] if len(relative.parts) > 1 else str(relative)
 
 
-def mark_groups(items: list[pytest.Item], tests_dir: Path) -> None:
-    """Give every collected test its xdist group (a no-op for a run without workers)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group_of(Path(item.path), tests_dir)))
+def mark_group(item: pytest.Item, tests_dir: Path) -> None:
+    """Give a collected test its xdist group unless it names one (a no-op for a run without workers)."""
+    if item.get_closest_marker("xdist_group") is None:
+        item.add_marker(pytest.mark.xdist_group(group_of(Path(item.path), tests_dir)))
+
+
+def check_grouped(session: pytest.Session) -> None:
+    """Refuse a `--dist loadgroup` run whose groups xdist did not apply (it marks each grouped test's
+    id with `@<group>`; a pytest it does not support drops that silently and tests would overlap)."""
+    if session.config.getvalue("loadgroup") and any("@" not in item.nodeid for item in session.items):
+        raise pytest.UsageError(
+            "pytest-xdist ignored the test groups (tests/parallel_groups.py): use the pytest version "
+            "pyproject.toml pins, or run with PYTEST_WORKERS=0"
+        )
