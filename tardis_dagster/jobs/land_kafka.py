@@ -21,11 +21,11 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -783,18 +783,34 @@ def start_query(
     )
 
 
+class RunStats(NamedTuple):
+    """What one run (or one stream interval) committed to a table, from its snapshot summaries."""
+
+    records: int
+    bytes: int
+    last_commit_ms: int  # committed_at of its latest snapshot counted (0: none)
+
+
 def run_stats(
-    spark: SparkSession, tables: list[str], run_id: str, since_ms: int = 0
-) -> dict[str, tuple[int, int]]:
-    """Per table, (records, value bytes) this run committed (after `since_ms`), from snapshot summaries."""
-    rows = _per_table(
-        spark,
-        tables,
-        f"coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
-        f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b",
-        f"summary['{RUN_PROPERTY}'] = '{run_id}' AND unix_millis(committed_at) > {int(since_ms)}",
-    )
-    return {table: (int(r["n"]), int(r["b"])) for table, r in rows.items()}
+    spark: SparkSession, tables: list[str], run_id: str, since_ms: Mapping[str, int] | None = None
+) -> dict[str, RunStats]:
+    """Per table, what run `run_id` committed after `since_ms[table]` (epoch ms; all of it if absent).
+
+    A stream passes the previous interval's `last_commit_ms` per table, not a wall-clock time: one
+    query commits to a table in sequence, so a snapshot not yet counted is always later than the last
+    one counted, and a commit landing while this runs is counted in exactly one interval.
+    """
+    since_ms = since_ms or {}
+    queries = [
+        f"SELECT {i} AS i, coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
+        f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b, "
+        f"coalesce(max(unix_millis(committed_at)), {int(since_ms.get(table, 0))}) AS t "
+        f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}' "
+        f"AND unix_millis(committed_at) > {int(since_ms.get(table, 0))}"
+        for i, table in enumerate(tables)
+    ]
+    rows = spark.sql(" UNION ALL ".join(queries)).collect()  # one Spark job for all the tables
+    return {tables[int(r["i"])]: RunStats(int(r["n"]), int(r["b"]), int(r["t"])) for r in rows}
 
 
 # Failures after which a restart resumes from the checkpoint, with the reason told to the user.
@@ -850,15 +866,13 @@ def landed_offsets(spark: SparkSession, job: KafkaLandingInput) -> dict[str, int
 def landing_result(
     spark: SparkSession,
     job: KafkaLandingInput,
-    run_id: str,
+    stats: dict[str, RunStats],
     before: dict[str, int],
     changes: list[str],
-    since_ms: int = 0,
 ) -> KafkaLandingResult:
-    """What a landing run did (or, streaming, its interval since `since_ms`)."""
+    """What a landing run did (or, streaming, one interval), given its `run_stats`."""
     table, quarantine = job.table, job.quarantine_table
-    stats = run_stats(spark, [table, quarantine], run_id, since_ms)
-    (landed, landed_bytes), (quarantined, _) = stats[table], stats[quarantine]
+    (landed, landed_bytes, _), (quarantined, _, _) = stats[table], stats[quarantine]
     after = landed_offsets(spark, job)
     high = end_offsets(job.bootstrap, [job.topic], job.kafka_options).get(job.topic, {})  # read_committed
     return KafkaLandingResult(
@@ -896,7 +910,7 @@ def stream(
     stream_id = f"stream-{uuid.uuid4().hex[:12]}"
     query = start_query(spark, job, stream_id, {"processingTime": f"{trigger_seconds} seconds"}, registry_url)
     started = time.monotonic()
-    since_ms = int(time.time() * 1000)
+    since_ms: dict[str, int] = {}  # per table, the last commit reported
     before = landed_offsets(spark, job)
     try:
         while True:
@@ -908,11 +922,12 @@ def stream(
                 if error is not None:
                     raise error
                 break
-            now_ms = int(time.time() * 1000)
-            result = landing_result(spark, job, stream_id, before, changes, since_ms)
+            stats = run_stats(spark, [job.table, job.quarantine_table], stream_id, since_ms)
+            result = landing_result(spark, job, stats, before, changes)
             result.stream_id = stream_id
             report(result)
-            since_ms, before, changes = now_ms, result.end_offsets, []
+            since_ms = {table: s.last_commit_ms for table, s in stats.items()}
+            before, changes = result.end_offsets, []
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 break
     finally:
@@ -945,7 +960,8 @@ def main() -> None:
         registry_url = JobEnvironment.secret(REGISTRY_URL_ENV)
         run_available_now(spark, job, run_id, pipes.log.warning, registry_url)
         landed_at = time.monotonic()
-        result = landing_result(spark, job, run_id, before, changes)
+        stats = run_stats(spark, [job.table, job.quarantine_table], run_id)
+        result = landing_result(spark, job, stats, before, changes)
         result.phase_seconds = {
             "prepare": round(prepared - started, 2),
             "land": round(landed_at - prepared, 2),

@@ -16,6 +16,16 @@ from typing import Any
 
 import dagster as dg
 
+# pyspark sets these in the calling process once it has made a Spark Connect session; inherited by
+# spark-submit, they would turn the job's own session into a Connect client (which needs pandas).
+_SPARK_CONNECT_VARIABLES = ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE")
+
+
+def submit_environment(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """`base` without the Spark Connect switches, then `extra`: a submitted job runs on its cluster."""
+    inherited = {k: v for k, v in base.items() if k not in _SPARK_CONNECT_VARIABLES}
+    return {**inherited, **extra}
+
 
 class PipesSparkSubmitClient(dg.PipesClient):
     """Runs a `spark-submit` command under a Pipes session with the given channels."""
@@ -48,7 +58,7 @@ class PipesSparkSubmitClient(dg.PipesClient):
             message_reader=self.message_reader,
             extras=extras,
         ) as session:
-            env = {**os.environ, **self.env, **session.get_bootstrap_env_vars()}
+            env = submit_environment(os.environ, {**self.env, **session.get_bootstrap_env_vars()})
             context.log.info(f"[pipes] spark-submit of {command[-1]}")
             returncode = subprocess.run(list(command), env=env, check=False).returncode
             if returncode != 0:

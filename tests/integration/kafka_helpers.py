@@ -90,7 +90,8 @@ def land_now(spark, product: DataProduct, settings=None, registry_url: str = "")
     before = land_kafka.landed_offsets(spark, job)
     run_id = f"test-{uuid.uuid4().hex[:12]}"
     land_kafka.run_available_now(spark, job, run_id, print, registry_url)
-    return land_kafka.landing_result(spark, job, run_id, before, changes)
+    stats = land_kafka.run_stats(spark, [job.table, job.quarantine_table], run_id)
+    return land_kafka.landing_result(spark, job, stats, before, changes)
 
 
 def fresh_topic(partitions: int = 1) -> str:

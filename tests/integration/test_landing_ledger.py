@@ -40,7 +40,12 @@ def test_next_offsets_reads_the_recorded_ledger_and_falls_back_to_the_data(spark
         )
         assert land_kafka.next_offsets(spark, [recorded])[recorded] == {0: 7, 1: 11}
         stats = land_kafka.run_stats(spark, [recorded, unrecorded], "run-ledger")
-        assert stats == {recorded: (3, 3), unrecorded: (0, 0)}
+        assert {t: (s.records, s.bytes) for t, s in stats.items()} == {recorded: (3, 3), unrecorded: (0, 0)}
+        assert stats[unrecorded].last_commit_ms == 0 < stats[recorded].last_commit_ms
+        # after its last commit, nothing more of the run is counted (a stream's next interval)
+        last = stats[recorded].last_commit_ms
+        later = land_kafka.run_stats(spark, [recorded], "run-ledger", {recorded: last})
+        assert later[recorded] == (0, 0, last)
     finally:
         for name in (recorded, unrecorded, empty):
             spark.sql(f"DROP TABLE IF EXISTS {name} PURGE")

@@ -118,6 +118,9 @@ def test_packaged_landing_and_standardize_run_through_spark_submit_with_pipes_ov
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # as pyspark leaves them in a process that has made a Spark Connect session (a Dagster worker)
+    monkeypatch.setenv("SPARK_CONNECT_MODE_ENABLED", "1")
+    monkeypatch.setenv("SPARK_REMOTE", "sc://127.0.0.1:15002")
     bundle = tmp_path / "dist"
     manifest = package.build(bundle)
     image = link_image(tmp_path / "image", set(manifest.native) | set(PROVIDED))

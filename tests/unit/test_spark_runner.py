@@ -7,6 +7,7 @@ import pytest
 
 from tardis_dagster.core.settings import Settings, get_settings
 from tardis_dagster.defs.resources import SparkJobRunner, build_resources
+from tardis_dagster.lib.spark_submit import submit_environment
 
 
 def test_emr_serverless_job_run_points_at_the_same_script_with_the_package_zip() -> None:
@@ -37,3 +38,16 @@ def test_deployment_switch_selects_the_runner_mode() -> None:
     assert build_resources(local)["spark"].mode == "local"
     prod = Settings(**{**local.__dict__, "deployment": "prod"})
     assert build_resources(prod)["spark"].mode == "emr_serverless"
+
+
+def test_spark_submit_environment_drops_the_spark_connect_switches_of_the_calling_process() -> None:
+    calling = {
+        "PATH": "/usr/bin",
+        "SPARK_REMOTE": "sc://127.0.0.1:15002",
+        "SPARK_CONNECT_MODE_ENABLED": "1",
+        "SPARK_LOCAL_REMOTE": "1",
+    }
+    env = submit_environment(calling, {"DAGSTER_PIPES_CONTEXT": "ctx"})
+    assert env == {"PATH": "/usr/bin", "DAGSTER_PIPES_CONTEXT": "ctx"}
+    # what the runner passes on purpose still reaches the job
+    assert submit_environment(calling, {"SPARK_REMOTE": "sc://x"})["SPARK_REMOTE"] == "sc://x"

@@ -11,7 +11,7 @@ import typer
 from tardis_dagster.core.settings import get_settings
 from tardis_dagster.core.specs import global_model_json_schema, load_catalog, product_json_schema
 
-DEFAULT_SCHEMA_PATH = Path("product_specs/.schema/data-product.schema.json")
+SCHEMA_PATH_IN_SPECS = Path(".schema/data-product.schema.json")  # under the project's specs folder
 MODEL_SCHEMA_NAME = "global-model.schema.json"
 
 
@@ -54,11 +54,16 @@ def _shown(folder: Path) -> Path:
 
 def schema(
     out: Annotated[
-        Path,
-        typer.Option("--out", help="Where to write the data product JSON Schema.", dir_okay=False),
-    ] = DEFAULT_SCHEMA_PATH,
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write the data product JSON Schema (default: product_specs/.schema/).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the JSON Schema of a spec file (and of `_model.yaml` next to it) for editor autocompletion."""
+    out = out or _shown(get_settings().specs_dir) / SCHEMA_PATH_IN_SPECS
     model_out = out.parent / MODEL_SCHEMA_NAME
     try:
         write_schema(out, model_out)
