@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,32 @@ def pytest_configure(config: pytest.Config) -> None:
     """Name this repository as the project for the whole session and the commands it spawns: many
     tests run `tardis` or Dagster from a temporary folder that is no git repository."""
     os.environ.setdefault("TARDIS_PROJECT_DIR", str(PROJECT_ROOT))
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers)
+        config.stash[_CHECKOUT] = _checkout_state()
+
+
+# What the checkout's user files look like before the run; a test that writes them (a command run with
+# this checkout as its project) fails the run at the end.
+_CHECKOUT = pytest.StashKey[str]()
+_USER_FILES = ("product_specs", "dbt_project/models", "dbt_project/macros", "docs")
+
+
+def _checkout_state() -> str:
+    command = ["git", "status", "--porcelain", "--untracked-files=all", "--", *_USER_FILES]
+    return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False).stdout
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail a run during which the checkout's specs, dbt project or docs changed."""
+    before = session.config.stash.get(_CHECKOUT, None)
+    if before is None:
+        return
+    after = _checkout_state()
+    if after != before:
+        changed = sorted(set(after.splitlines()) ^ set(before.splitlines()))
+        print("\nThe tests changed this checkout's user files (a test ran a command on it):")
+        print("\n".join(f"  {line}" for line in changed))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

@@ -7,6 +7,7 @@ of the code never reads `os.environ` itself.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -57,9 +58,10 @@ class Settings:
     )
     spark_driver_memory: str = "4g"  # the local Spark Connect server's driver (TARDIS_SPARK_DRIVER_MEMORY)
     kafka_max_record_bytes: int = MAX_RECORD_BYTES  # larger Kafka values are quarantined undecoded
-    # The isolation switch of `tardis test`: every layer's tables go to the namespace
-    # `<prefix><layer>` (landing, std, checks and dbt alike), so a test run never touches the shared
-    # tables. Empty everywhere else; `tardis test` sets it (with its own dbt project) per run.
+    # The isolation switch: every layer's tables go to the namespace `<prefix><layer>` (landing,
+    # std, checks and dbt alike), so a run never touches the shared tables. `tardis test` sets it
+    # per run (with its own dbt project); TARDIS_NAMESPACE_PREFIX sets it for a whole code location
+    # (a branch deployment, a test's daemon). Empty: the shared layers.
     namespace_prefix: str = ""
     dbt_project_override: Path | None = None  # a throwaway dbt project (`tardis test`); None: the platform's
 
@@ -216,10 +218,21 @@ def get_settings() -> Settings:
         dbt_target=os.environ.get("TARDIS_DBT_TARGET", "local"),
         compute_resource_id=os.environ.get("TARDIS_COMPUTE_RESOURCE_ID") or None,
         spark_driver_memory=os.environ.get("TARDIS_SPARK_DRIVER_MEMORY", "4g"),
+        namespace_prefix=_namespace_prefix(os.environ.get("TARDIS_NAMESPACE_PREFIX", "")),
         alerts_config=Path(os.environ["TARDIS_ALERTS_CONFIG"]).resolve()
         if os.environ.get("TARDIS_ALERTS_CONFIG")
         else None,
     )
+
+
+def _namespace_prefix(value: str) -> str:
+    """TARDIS_NAMESPACE_PREFIX checked: it becomes part of every namespace name, unquoted in SQL."""
+    if value and not re.fullmatch(r"[a-z][a-z0-9_]{0,40}_", value):
+        raise ValueError(
+            f"TARDIS_NAMESPACE_PREFIX must be lowercase letters, digits and underscores, start with a "
+            f"letter and end with '_' (e.g. 'branch_42_'), not {value!r}"
+        )
+    return value
 
 
 @dataclass(frozen=True)

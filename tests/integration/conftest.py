@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import dagster as dg
 import pytest
+from isolation import Isolated
 from repo_root import PROJECT_ROOT
 
 from tardis_dagster.assembly import build_definitions
@@ -53,3 +55,11 @@ def demo_pipeline(spark) -> DemoPipeline:
     assets = list({id(a): a for a in (defs.get_assets_def(k) for k in selected)}.values())
     result = dg.materialize(assets, selection=selected, resources=defs.resources, raise_on_error=False)
     return DemoPipeline(demo, result)
+
+
+@pytest.fixture
+def isolated(spark) -> Iterator[Isolated]:
+    """A topic and table namespaces of the test's own (tests/integration/isolation.py), dropped after."""
+    own = Isolated.fresh()
+    yield own
+    own.drop(spark)

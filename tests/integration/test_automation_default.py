@@ -27,6 +27,7 @@ import dagster as dg
 import pytest
 from confluent_kafka import Producer
 from dagster_processes import daemon_command, dagster_processes, free_port, graphql, webserver_command
+from isolation import Isolated
 from repo_root import PROJECT_ROOT
 
 from tardis_dagster.core.formats import avro
@@ -56,9 +57,9 @@ query ($name: String!) {
 """
 
 
-def _specs(folder: Path) -> Path:
-    """The demo's `deliveries` spec without its `quality:` rules (with its schema) and the global
-    model, in a folder of their own."""
+def _specs(folder: Path, topic: str) -> Path:
+    """The demo's `deliveries` spec reading `topic`, without its `quality:` rules (with its schema)
+    and the global model, in a folder of their own."""
     product = load_catalog([DEMO]).by_name(PRODUCT)
     shutil.copytree(product.spec_path.parent / "schemas", folder / "schemas")
     kept, skipping = [], False
@@ -67,16 +68,18 @@ def _specs(folder: Path) -> Path:
             skipping = line.startswith("quality:")
         if not skipping:
             kept.append(line)
-    (folder / product.spec_path.name).write_text("".join(kept))
+    text = "".join(kept)
+    assert f"topic: {product.source.kafka.topic}\n" in text  # type: ignore[union-attr]
+    (folder / product.spec_path.name).write_text(text.replace(product.source.kafka.topic, topic))  # type: ignore[union-attr]
     shutil.copy(DEMO / "_model.yaml", folder / "_model.yaml")
     catalog = load_catalog([folder])
     assert not catalog.problems and not catalog.by_name(PRODUCT).quality, [str(p) for p in catalog.problems]
     return folder
 
 
-def _produce_events(count: int) -> list[str]:
+def _produce_events(count: int, topic: str) -> list[str]:
     """`count` delivery events with ids of their own (the demo generator's ids repeat per run), in the
-    topic's Avro encoding; their delivery_event_ids."""
+    demo topic's Avro encoding, to `topic`; their delivery_event_ids."""
     product = load_catalog([DEMO]).by_name(PRODUCT)
     schema = avro.parse_schema(product.resolve_path(product.source.kafka.schema_))  # type: ignore[union-attr]
     run = uuid.uuid4().hex[:12]
@@ -97,15 +100,13 @@ def _produce_events(count: int) -> list[str]:
     ]
     producer = Producer({"bootstrap.servers": get_settings().kafka_bootstrap, "enable.idempotence": True})
     for event in events:
-        producer.produce(
-            product.source.kafka.topic, key=event["delivery_id"].encode(), value=avro.encode(schema, event)
-        )  # type: ignore[union-attr]
+        producer.produce(topic, key=event["delivery_id"].encode(), value=avro.encode(schema, event))
     assert producer.flush(60) == 0
     return [e["delivery_event_id"] for e in events]
 
 
 @pytest.fixture
-def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+def platform_home(tmp_path: Path, isolated: Isolated) -> Iterator[tuple[Path, int]]:
     """`dagster-webserver` and `dagster-daemon run` on a fresh DAGSTER_HOME, loopback only; both
     ended at the end by the process-group ids recorded here."""
     home = tmp_path / "dagster_home"
@@ -120,7 +121,8 @@ def platform_home(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
-        "TARDIS_SPECS_DIR": str(_specs(tmp_path / "specs")),
+        "TARDIS_SPECS_DIR": str(_specs(tmp_path / "specs", isolated.topic)),
+        "TARDIS_NAMESPACE_PREFIX": isolated.prefix,
         "TARDIS_ALERTS_CONFIG": str(routing),
         "TARDIS_DAGSTER_URL": f"http://127.0.0.1:{port}",
     }
@@ -146,9 +148,11 @@ def _first_attempt(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:
     return _first_attempt(instance, root) if root and root != run_id else run
 
 
-def test_new_events_reach_std_and_the_vault_with_no_clicks(platform_home: tuple[Path, int], spark) -> None:
+def test_new_events_reach_std_and_the_vault_with_no_clicks(
+    platform_home: tuple[Path, int], isolated: Isolated, spark
+) -> None:
     home, port = platform_home
-    ids = _produce_events(40)
+    ids = _produce_events(40, isolated.topic)
     deadline = time.monotonic() + AUTOMATION_TIMEOUT
     statuses: dict[str, str | None] = {}
     materialized: dict[dg.AssetKey, dg.EventLogEntry] = {}
@@ -184,7 +188,12 @@ def test_new_events_reach_std_and_the_vault_with_no_clicks(platform_home: tuple[
         assert run.tags.get("dagster/sensor_name") == SENSOR_NAME, (key, run.tags)
     # std holds the events just produced, and the vault their deliveries.
     run_prefix = ids[0].rsplit("-", 1)[0]
-    std = spark.sql(f"select count(*) from std.{PRODUCT} where delivery_event_id like '{run_prefix}-%'")
+    std = spark.sql(
+        f"select count(*) from {isolated.table('std', PRODUCT)} where delivery_event_id like '{run_prefix}-%'"
+    )
     assert std.first()[0] == len(ids)
-    hub = spark.sql(f"select count(*) from vault.hub_delivery where lower(delivery_id) like '{run_prefix}-%'")
+    hub = spark.sql(
+        f"select count(*) from {isolated.table('vault', 'hub_delivery')} "
+        f"where lower(delivery_id) like '{run_prefix}-%'"
+    )
     assert hub.first()[0] == len(ids)

@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster_processes import daemon_command, dagster_processes, free_port, graphql, webserver_command
+from isolation import Isolated
 from repo_root import PROJECT_ROOT
 from test_automation_default import PRODUCT, _produce_events, _specs
 
@@ -65,7 +66,9 @@ def postgres_env() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def production_home(tmp_path: Path, postgres_env: dict[str, str]) -> Iterator[tuple[Path, int]]:
+def production_home(
+    tmp_path: Path, postgres_env: dict[str, str], isolated: Isolated
+) -> Iterator[tuple[Path, int]]:
     """Webserver and daemon on the Postgres instance, ended by their process-group ids at the end."""
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -78,7 +81,8 @@ def production_home(tmp_path: Path, postgres_env: dict[str, str]) -> Iterator[tu
     routing.write_text("log_file:\n  path: alerts.log\n")
     port = free_port()
     env |= {
-        "TARDIS_SPECS_DIR": str(_specs(tmp_path / "specs")),
+        "TARDIS_SPECS_DIR": str(_specs(tmp_path / "specs", isolated.topic)),
+        "TARDIS_NAMESPACE_PREFIX": isolated.prefix,
         "TARDIS_ALERTS_CONFIG": str(routing),
         "TARDIS_DAGSTER_URL": f"http://127.0.0.1:{port}",
     }
@@ -101,9 +105,11 @@ def _latest_run(port: int, path: list[str]) -> str | None:
     return found[0]["runId"] if found else None
 
 
-def test_daemon_on_postgres_lands_and_standardizes_a_new_batch(production_home: tuple[Path, int]) -> None:
+def test_daemon_on_postgres_lands_and_standardizes_a_new_batch(
+    production_home: tuple[Path, int], isolated: Isolated, spark
+) -> None:
     home, port = production_home
-    _produce_events(20)
+    ids = _produce_events(20, isolated.topic)
     deadline = time.monotonic() + TIMEOUT
     run_ids: dict[str, str] = {}
     while time.monotonic() < deadline and len(run_ids) < len(WANTED):
@@ -122,6 +128,11 @@ def test_daemon_on_postgres_lands_and_standardizes_a_new_batch(production_home: 
     assert tags[run_ids[f"raw/{PRODUCT}"]].get("dagster/sensor_name") == "kafka_new_records"
     assert tags[run_ids[f"std/{PRODUCT}"]].get("dagster/sensor_name") == "tardis_automation"
     assert runs[run_ids[f"raw/{PRODUCT}"]]["status"] == "SUCCESS"
+    # ...into the namespaces of TARDIS_NAMESPACE_PREFIX, not the shared ones.
+    standardized = {
+        r[0] for r in spark.table(isolated.table("std", PRODUCT)).select("delivery_event_id").collect()
+    }
+    assert standardized and standardized <= set(ids)  # a batch may hold the first events only
     # Everything lives in Postgres: no SQLite storage was created under DAGSTER_HOME.
     sqlite = [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite", ".sqlite3")]
     assert sqlite == [], sqlite

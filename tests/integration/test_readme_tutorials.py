@@ -158,10 +158,12 @@ def clone(tmp_path_factory: pytest.TempPathFactory, platform) -> Iterator[Path]:
 
 
 def _environment(work: Path) -> dict[str, str]:
-    """The venv's bin first (as `source .venv/bin/activate`), no `gh`, the clone's package, plain output."""
+    """The venv's bin first (as `source .venv/bin/activate`), no `gh`, the clone's package, plain output;
+    no TARDIS_PROJECT_DIR (the suite's names this checkout): as for a user, the project is the clone."""
     folders = [str(Path(sys.executable).parent), *os.environ["PATH"].split(os.pathsep)]
     path = os.pathsep.join(f for f in folders if not (Path(f) / "gh").exists())
-    return {**os.environ, "PATH": path, "PYTHONPATH": str(work), "NO_COLOR": "1", "COLUMNS": "100"}
+    inherited = {k: v for k, v in os.environ.items() if k not in ("TARDIS_PROJECT_DIR", "TARDIS_SPECS_DIR")}
+    return {**inherited, "PATH": path, "PYTHONPATH": str(work), "NO_COLOR": "1", "COLUMNS": "100"}
 
 
 def run_tutorial(name: str, work: Path) -> None:

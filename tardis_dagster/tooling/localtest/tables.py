@@ -79,7 +79,12 @@ def std_sample(spark: SparkSession, workspace: Workspace) -> tuple[list[str], li
 def drop_tables(spark: SparkSession, workspace: Workspace) -> None:
     """Drop every table and view of the run (Iceberg files purged) and its namespaces, and remove the
     namespace folders (the Kafka checkpoints beside the raw tables live there)."""
-    for namespace in workspace.namespaces:
+    drop_namespaces(spark, workspace.namespaces, workspace.prefix)
+
+
+def drop_namespaces(spark: SparkSession, namespaces: list[str], prefix: str) -> None:
+    """Drop `namespaces` with their tables, views and folders (a folder only if named `<prefix>…`)."""
+    for namespace in namespaces:
         if not spark.catalog.databaseExists(namespace):
             continue
         location = _namespace_location(spark, namespace)
@@ -90,7 +95,7 @@ def drop_tables(spark: SparkSession, workspace: Workspace) -> None:
             else:
                 spark.sql(f"DROP TABLE IF EXISTS {quoted} PURGE")
         spark.sql(f"DROP NAMESPACE IF EXISTS `{namespace}` CASCADE")
-        if location is not None and location.name.startswith(workspace.prefix) and location.is_dir():
+        if location is not None and prefix and location.name.startswith(prefix) and location.is_dir():
             shutil.rmtree(location, ignore_errors=True)
 
 
