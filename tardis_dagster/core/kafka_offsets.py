@@ -6,34 +6,40 @@ the high watermark, so records of a transaction still open are not counted as wa
 
 from __future__ import annotations
 
+TIMEOUT_S = 10.0
+
 
 def end_offsets(
     bootstrap: str, topics: list[str], kafka_options: dict[str, str] | None = None
 ) -> dict[str, dict[str, int]]:
     """The end offset per partition of each existing topic for a `read_committed` consumer (the last
-    stable offset; no data is consumed)."""
-    from confluent_kafka import Consumer, TopicPartition
+    stable offset; no data is consumed).
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": "tardis-offsets",
-            "enable.auto.commit": False,
-            **(kafka_options or {}),
-            # librdkafka asks the broker for the last stable offset under this isolation level.
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        metadata = consumer.list_topics(timeout=10)
-        result = {}
-        for topic in topics:
-            if topic not in metadata.topics or metadata.topics[topic].error is not None:
-                continue
-            result[topic] = {
-                str(p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in sorted(metadata.topics[topic].partitions)
-            }
+    One metadata request and one batched ListOffsets (per partition leader) for all the topics: the
+    sensor asks for every Kafka product's topic each tick, so a round trip per partition would grow
+    with the platform (thousands of partitions).
+    """
+    from confluent_kafka import IsolationLevel, TopicPartition
+    from confluent_kafka.admin import AdminClient, OffsetSpec
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(kafka_options or {})})
+    metadata = admin.list_topics(timeout=TIMEOUT_S)
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in topics
+        if topic in metadata.topics and metadata.topics[topic].error is None
+        for p in sorted(metadata.topics[topic].partitions)
+    ]
+    result: dict[str, dict[str, int]] = {
+        topic: {} for topic in topics if topic in metadata.topics and metadata.topics[topic].error is None
+    }
+    if not partitions:
         return result
-    finally:
-        consumer.close()
+    futures = admin.list_offsets(
+        {tp: OffsetSpec.latest() for tp in partitions},
+        isolation_level=IsolationLevel.READ_COMMITTED,
+        request_timeout=TIMEOUT_S,
+    )
+    for tp, future in futures.items():
+        result[tp.topic][str(tp.partition)] = future.result(timeout=TIMEOUT_S).offset
+    return result

@@ -20,9 +20,12 @@ _NOT_CRON = {None, "on_upstream", "streaming"}
 
 
 def build(
-    products: Iterable[DataProduct], keys_by_product: dict[str, dg.AssetKey]
+    products: Iterable[DataProduct],
+    keys_by_product: dict[str, dg.AssetKey],
+    running: frozenset[dg.AssetKey] = frozenset(),
 ) -> list[dg.ScheduleDefinition]:
-    """A schedule per distinct cron over the (already built) assets of the products that use it."""
+    """A schedule per distinct cron over the (already built) assets of the products that use it;
+    running once loaded when it holds one of the `running` assets, else started by hand."""
     by_cron: dict[str, list[dg.AssetKey]] = defaultdict(list)
     for product in products:
         key = keys_by_product.get(product.name)
@@ -39,15 +42,27 @@ def build(
         )
         schedules.append(
             dg.ScheduleDefinition(
-                name=f"cron_{slug}_schedule", job=job, cron_schedule=cron, execution_timezone="UTC"
+                name=f"cron_{slug}_schedule",
+                job=job,
+                cron_schedule=cron,
+                execution_timezone="UTC",
+                default_status=dg.DefaultScheduleStatus.RUNNING
+                if running.intersection(keys)
+                else dg.DefaultScheduleStatus.STOPPED,
             )
         )
     return schedules
 
 
 def schedule_definitions(catalog: SpecCatalog) -> dg.Definitions:
-    """The cron schedules of landed products: each runs the product's raw landing asset."""
+    """The cron schedules of landed products: each runs the product's raw landing asset.
+
+    A files product lands only by its schedule, so its schedule runs once loaded (data flows after a
+    merge with no clicks). A Kafka product's new records are landed by the `kafka_new_records`
+    sensor within a minute; its cron schedule is there to be started for fixed-time landings.
+    """
     landed = {
         p.name: table_key(naming.RAW, p.name) for p in catalog.products if p.source.kind in ("kafka", "files")
     }
-    return dg.Definitions(schedules=build(catalog.products, landed))
+    files = frozenset(landed[p.name] for p in catalog.products if p.source.kind == "files")
+    return dg.Definitions(schedules=build(catalog.products, landed, files))

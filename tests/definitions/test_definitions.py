@@ -106,3 +106,21 @@ def test_an_error_freshness_rule_becomes_the_std_assets_freshness_policy(tmp_pat
     spec = next(s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() == "std/fresh_one")
     assert spec.freshness_policy is not None
     assert spec.freshness_policy.fail_window.to_timedelta().total_seconds() == 6 * 3600
+
+
+def test_files_schedules_and_the_sensors_run_once_loaded() -> None:
+    # Data flows after a merge with nobody starting anything in the UI: files products land by cron,
+    # Kafka products by the sensor (their cron schedules are started by hand, for fixed-time landings).
+    catalog = load_catalog([PROJECT_ROOT / "product_specs"])
+    defs = build_definitions(catalog)
+    files = {f"raw/{p.name}" for p in catalog.products if p.source.kind == "files"}
+    status = {
+        s.name: (s.default_status, {k.to_user_string() for k in _schedule_keys(defs, s)})
+        for s in defs.schedules or []
+    }
+    running = {name for name, (state, _) in status.items() if state == dg.DefaultScheduleStatus.RUNNING}
+    assert running == {name for name, (_, keys) in status.items() if keys & files}
+    assert files <= {k for name in running for k in status[name][1]}  # every files product is scheduled
+    assert running != set(status)  # the demo's Kafka-only crons stay stopped
+    landing = [s for s in defs.sensors or [] if s.name in ("kafka_new_records", "tardis_automation")]
+    assert len(landing) == 2 and all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in landing)

@@ -1,10 +1,11 @@
 """Dagster as in production, on one machine: the daemon and the webserver on a DAGSTER_HOME holding
 deploy/dagster.postgres-local.yaml, whose run, event-log and schedule storage is a real PostgreSQL
 (Debian's package, started here on its own port and stopped by pid). A new Kafka record batch is landed
-by the `kafka_new_records` sensor and std follows through the `tardis_automation` sensor, nobody
-clicking; the runs and the materializations are read through the webserver's GraphQL, and no SQLite
-file appears under DAGSTER_HOME. One product (`deliveries`, the same copy as test_automation_default),
-one batch of 20 events. Runtime: ~2.5 minutes here (144 s with the shared platform up), most of it the runs.
+by the `kafka_new_records` sensor and std and the vault's hub follow through the `tardis_automation`
+sensor, nobody clicking; the runs and the materializations are read through the webserver's GraphQL,
+and no SQLite file appears under DAGSTER_HOME. One product (`deliveries`, the same copy as
+test_automation_default, on a topic and in namespaces of its own), one batch of 20 events.
+Runtime: ~2.5 minutes here with the shared platform up, most of it the runs.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from tardis_dagster.tooling.local_platform.postgres import DATABASE, USER, Postg
 
 pytestmark = pytest.mark.platform
 
-TIMEOUT = 900  # seconds from the daemon's start until landing and std are materialized
-WANTED = [["raw", PRODUCT], ["std", PRODUCT]]
+TIMEOUT = 900  # seconds from the daemon's start until landing, std and the hub are materialized
+WANTED = [["raw", PRODUCT], ["std", PRODUCT], ["vault", "hub_delivery"]]
 LATEST = """
 query ($path: [String!]!) {
   assetOrError(assetKey: {path: $path}) {
@@ -126,7 +127,10 @@ def test_daemon_on_postgres_lands_and_standardizes_a_new_batch(
     assert set(runs) == set(run_ids.values()), runs  # the webserver serves every run from Postgres
     # The landing run was launched by the daemon's sensor, std's by the automation sensor.
     assert tags[run_ids[f"raw/{PRODUCT}"]].get("dagster/sensor_name") == "kafka_new_records"
+    # one landing run per owning squad, tagged so the instance limits each squad's runs
+    assert tags[run_ids[f"raw/{PRODUCT}"]].get("tardis/squad") == "operations.logistics"
     assert tags[run_ids[f"std/{PRODUCT}"]].get("dagster/sensor_name") == "tardis_automation"
+    assert tags[run_ids["vault/hub_delivery"]].get("dagster/sensor_name") == "tardis_automation"
     assert runs[run_ids[f"raw/{PRODUCT}"]]["status"] == "SUCCESS"
     # ...into the namespaces of TARDIS_NAMESPACE_PREFIX, not the shared ones.
     standardized = {

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +28,7 @@ from tardis_dagster.lib.execution import by_tribe, each_selected_asset
 from tardis_dagster.lib.spark_runner import SparkJobRunner
 
 LAYER = naming.RAW
+SQUAD_TAG = "tardis/squad"  # run tag: the owning `tribe.squad` (deploy/dagster.yaml limits runs per value)
 OP_NAME = "land_kafka"
 JOB_NAME = "land_kafka_job"
 
@@ -178,13 +179,46 @@ def _tribe_assets(tribe: str, products: list[DataProduct], settings: Settings) -
     return _land
 
 
-def landed_end_offsets(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, int]:
-    """The `end_offsets` metadata of the asset's latest materialization ({} if never landed)."""
-    event = instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return {}
-    value = event.asset_materialization.metadata.get(KafkaLandingResult.END_OFFSETS)
-    return {str(p): int(o) for p, o in (value.value if value is not None else {}).items()}  # type: ignore[union-attr]
+def landed_end_offsets(
+    instance: dg.DagsterInstance, keys: Sequence[dg.AssetKey]
+) -> dict[dg.AssetKey, dict[str, int]]:
+    """Per asset, the `end_offsets` metadata of its latest materialization ({} if never landed).
+
+    One storage query for all the keys (asset records), not one per product: at 5,000 products the
+    sensor's tick would otherwise be 5,000 event-log queries.
+    """
+    latest = {
+        r.asset_entry.asset_key: r.asset_entry.last_materialization for r in instance.get_asset_records(keys)
+    }
+    landed: dict[dg.AssetKey, dict[str, int]] = {}
+    for key in keys:
+        event = latest.get(key)
+        materialization = event.asset_materialization if event is not None else None
+        value = materialization.metadata.get(KafkaLandingResult.END_OFFSETS) if materialization else None
+        landed[key] = {str(p): int(o) for p, o in (value.value if value is not None else {}).items()}  # type: ignore[union-attr]
+    return landed
+
+
+def run_requests_by_squad(
+    new: Mapping[str, Mapping[str, int]], keys: Mapping[str, dg.AssetKey], squads: Mapping[str, str]
+) -> list[dg.RunRequest]:
+    """One run per owning squad (`tribe.squad`) for the topics with new records, tagged `tardis/squad`
+    (the production instance limits runs in flight per squad by that tag). The run key is the squad's
+    topics and end offsets, so the same offsets never start two runs."""
+    by_squad: dict[str, dict[str, dict[str, int]]] = {}
+    for topic in sorted(new):
+        by_squad.setdefault(squads[topic], {})[topic] = dict(new[topic])
+    requests = []
+    for squad, topics in sorted(by_squad.items()):
+        digest = hashlib.sha256(json.dumps([squad, topics], sort_keys=True).encode()).hexdigest()[:32]
+        requests.append(
+            dg.RunRequest(
+                run_key=digest,
+                asset_selection=[keys[t] for t in sorted(topics)],
+                tags={SQUAD_TAG: squad},
+            )
+        )
+    return requests
 
 
 def topics_with_new_records(
@@ -201,16 +235,13 @@ def topics_with_new_records(
 def kafka_sensor(
     products: Iterable[DataProduct], settings: Settings, job_name: str = JOB_NAME
 ) -> dg.SensorDefinition | None:
-    """Requests a landing run for the Kafka products whose topics have records not landed yet.
-
-    The run key is the end offsets, so the same offsets never start two runs.
+    """Requests landing runs for the Kafka products whose topics have records not landed yet: one
+    per owning squad (`run_requests_by_squad`), so squads' runs go in parallel and each is limited.
     """
     # Streaming products are landed by their long-running query, not by sensor-started runs.
-    keyed = {
-        p.source.kafka.topic: table_key(LAYER, p.name)
-        for p in products
-        if p.source.kafka is not None and p.schedule != "streaming"
-    }
+    sensed = [p for p in products if p.source.kafka is not None and p.schedule != "streaming"]
+    keyed = {p.source.kafka.topic: table_key(LAYER, p.name) for p in sensed}  # type: ignore[union-attr]
+    squads = {p.source.kafka.topic: f"{p.owner.tribe}.{p.owner.squad}" for p in sensed}  # type: ignore[union-attr]
     if not keyed:
         return None
 
@@ -219,18 +250,16 @@ def kafka_sensor(
         job_name=job_name,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Lands Kafka topics with offsets beyond those landed (reads broker metadata only).",
+        description="Lands Kafka topics with offsets beyond those landed (reads broker metadata only); "
+        "one run per owning squad.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         broker = end_offsets(settings.kafka_bootstrap, list(keyed))
-        landed = {topic: landed_end_offsets(context.instance, key) for topic, key in keyed.items()}
-        new = topics_with_new_records(broker, landed)
+        by_key = landed_end_offsets(context.instance, list(keyed.values()))
+        new = topics_with_new_records(broker, {topic: by_key[key] for topic, key in keyed.items()})
         if not new:
             return dg.SkipReason("no topic has records beyond those landed")
-        run_key = hashlib.sha256(json.dumps(new, sort_keys=True).encode()).hexdigest()[:32]
-        return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=[keyed[t] for t in sorted(new)])]
-        )
+        return dg.SensorResult(run_requests=run_requests_by_squad(new, keyed, squads))
 
     return _sensor
 
