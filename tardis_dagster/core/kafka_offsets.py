@@ -6,7 +6,12 @@ the high watermark, so records of a transaction still open are not counted as wa
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 TIMEOUT_S = 10.0
+RETRIES = 2  # a partition whose leader moved answers again after a metadata refresh
+RETRY_WAIT_S = 0.5
 
 
 def end_offsets(
@@ -19,10 +24,11 @@ def end_offsets(
     sensor asks for every Kafka product's topic each tick, so a round trip per partition would grow
     with the platform (thousands of partitions).
     """
-    from confluent_kafka import IsolationLevel, TopicPartition
-    from confluent_kafka.admin import AdminClient, OffsetSpec
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, **(kafka_options or {})})
+    # log_level 4 (warnings): closing an admin client logs an info line per request it still held
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4, **(kafka_options or {})})
     metadata = admin.list_topics(timeout=TIMEOUT_S)
     partitions = [
         TopicPartition(topic, p)
@@ -33,13 +39,36 @@ def end_offsets(
     result: dict[str, dict[str, int]] = {
         topic: {} for topic in topics if topic in metadata.topics and metadata.topics[topic].error is None
     }
+    for attempt in range(RETRIES + 1):
+        failed = _list_latest(admin, partitions, result)
+        if not failed:
+            return result
+        if attempt < RETRIES:
+            time.sleep(RETRY_WAIT_S)
+            partitions = failed
+    # A partition without a leader now (a new topic, a broker restarting): its topic is left out this
+    # time, as if it did not exist yet, rather than reported with a partial set of partitions.
+    for topic in {tp.topic for tp in failed}:
+        result.pop(topic, None)
+    return result
+
+
+def _list_latest(admin: Any, partitions: list[Any], into: dict[str, dict[str, int]]) -> list[Any]:
+    """Put each partition's latest `read_committed` offset into `into`; return those that failed."""
+    from confluent_kafka import IsolationLevel, KafkaException
+    from confluent_kafka.admin import OffsetSpec
+
     if not partitions:
-        return result
+        return []
     futures = admin.list_offsets(
         {tp: OffsetSpec.latest() for tp in partitions},
         isolation_level=IsolationLevel.READ_COMMITTED,
         request_timeout=TIMEOUT_S,
     )
+    failed = []
     for tp, future in futures.items():
-        result[tp.topic][str(tp.partition)] = future.result(timeout=TIMEOUT_S).offset
-    return result
+        try:
+            into[tp.topic][str(tp.partition)] = future.result(timeout=TIMEOUT_S).offset
+        except KafkaException:
+            failed.append(tp)
+    return failed

@@ -77,11 +77,16 @@ def _address(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 
 def _listening(pid: int) -> list[tuple[str, int]]:
-    """(address, port) of every TCP socket `pid` listens on, IPv4 and IPv6."""
-    inodes = _socket_inodes(pid)
+    """(address, port) of every TCP socket `pid` listens on, IPv4 and IPv6; none once it has ended
+    (a Spark Python worker may exit between the process scan and this read)."""
+    try:
+        inodes = _socket_inodes(pid)
+        tables = [Path(f"/proc/{pid}/net/{table}").read_text() for table in ("tcp", "tcp6")]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
     sockets = []
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+    for text in tables:
+        for line in text.splitlines()[1:]:
             fields = line.split()
             local, state, inode = fields[1], fields[3], fields[9]
             if state == _LISTEN and inode in inodes:

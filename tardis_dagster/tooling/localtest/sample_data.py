@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from tardis_dagster.core.settings import Settings
 from tardis_dagster.core.specs import Column, DataProduct
+from tardis_dagster.tooling.localtest import synthetic_encoded
 
 VALID_RECORDS = 20
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -86,14 +87,13 @@ def prepare_data(product: DataProduct, settings: Settings, folder: Path) -> Test
     if kafka is not None:
         if topic_records(settings, kafka.topic) > 0:
             return TestData("topic", kafka.topic)
-        if kafka.format != "json" or kafka.schema_ is None:
+        if kafka.schema_ is None or kafka.registry_subject is not None:
             raise NoTestDataError(
-                f"topic {kafka.topic} holds no records and synthetic records are made for JSON topics with "
-                "a schema file only: produce a few records to the topic, then run tardis test again"
+                f"topic {kafka.topic} holds no records and synthetic records are made from a schema file "
+                "for topics without a registry subject only: produce a few records to the topic, then run "
+                "tardis test again"
             )
-        schema = json.loads(product.resolve_path(kafka.schema_).read_text(encoding="utf-8"))
-        valid = [json.dumps(record).encode() for record in json_records(schema, VALID_RECORDS)]
-        invalid = invalid_json_records(schema)
+        valid, invalid = synthetic_values(product)
         topic = f"tardis-test.{uuid.uuid4().hex[:8]}.{product.name}"
         produce(settings, topic, valid + invalid)
         kafka.topic = topic  # the run's copy of the product lands the synthetic topic
@@ -107,6 +107,21 @@ def prepare_data(product: DataProduct, settings: Settings, folder: Path) -> Test
         files.uri = str(drop)  # absolute: the copy reads the run's folder
         return TestData("synthetic", f"folder {drop}", valid, invalid)
     return TestData("upstream", "")
+
+
+def synthetic_values(product: DataProduct) -> tuple[list[bytes], list[bytes]]:
+    """(valid, invalid) Kafka values in the product's format, made from its schema file."""
+    kafka = product.source.kafka
+    assert kafka is not None and kafka.schema_ is not None
+    path = product.resolve_path(kafka.schema_)
+    rules = synthetic_encoded.column_rules(product)
+    if kafka.format == "avro":
+        return synthetic_encoded.avro_records(path, VALID_RECORDS, rules)
+    if kafka.format == "protobuf":
+        assert kafka.message is not None  # validation requires it for protobuf
+        return synthetic_encoded.protobuf_records(path, kafka.message, VALID_RECORDS, rules)
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return [json.dumps(r).encode() for r in json_records(schema, VALID_RECORDS)], invalid_json_records(schema)
 
 
 def produce(settings: Settings, topic: str, values: list[bytes]) -> None:
@@ -208,9 +223,19 @@ def column_value(column: Column, i: int) -> Any:
     return string_value(column.name, None, i)
 
 
+def _row(product: DataProduct, i: int) -> dict[str, Any]:
+    """Row `i` of a synthetic file: every column's value, held to the product's value checks."""
+    rules = synthetic_encoded.column_rules(product)
+    return {
+        c.name: rules[c.name](column_value(c, i), i) if c.name in rules else column_value(c, i)
+        for c in product.schema_
+    }
+
+
 def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
-    """Synthetic files for a csv or json files product, and invalid records that must not publish:
-    json, a line that is not JSON (quarantined by the landing); csv, a row whose typed column holds
+    """Synthetic files for a files product, and invalid records that must not publish: parquet, a
+    file that is no Parquet (quarantined whole); json, a line that is not JSON (quarantined by the
+    landing); csv, a row whose typed column holds
     text (rejected by std), with enough valid rows to keep the reject share under the product's
     threshold (csv has no malformed rows to quarantine: Spark pads or drops tokens).
 
@@ -218,14 +243,11 @@ def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
     """
     files = product.source.files
     assert files is not None
-    if files.format not in ("csv", "json"):
-        raise NoTestDataError(
-            f"{product.files_location()} holds no files and synthetic files are made for csv and json "
-            "products only: drop a file there, then run tardis test again"
-        )
+    if files.format == "parquet":
+        return synthetic_encoded.write_parquet(product, drop, VALID_RECORDS)
     columns = [c.name for c in product.schema_]
     if files.format == "json":
-        rows = [{c.name: column_value(c, i) for c in product.schema_} for i in range(VALID_RECORDS)]
+        rows = [_row(product, i) for i in range(VALID_RECORDS)]
         (drop / "synthetic.json").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         (drop / "synthetic_bad.json").write_text('{"broken": \n', encoding="utf-8")
         return len(rows), 1
@@ -240,9 +262,9 @@ def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
     threshold = product.load.reject_threshold
     invalid = 1 if typed is not None and threshold > 0 else 0
     count = max(VALID_RECORDS, int(invalid / threshold) + 1) if invalid else VALID_RECORDS
-    rows = [{c.name: column_value(c, i) for c in product.schema_} for i in range(count)]
+    rows = [_row(product, i) for i in range(count)]
     if invalid and typed is not None:
-        bad = {c.name: column_value(c, count) for c in product.schema_}
+        bad = _row(product, count)
         bad[typed.name] = "not-a-value"
         rows.append(bad)
     text = io.StringIO()
