@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.tardis/dagster
 
-.PHONY: dev test install platform-up platform-down lint format validate demo benchmark benchmark-smoke clean package
+.PHONY: dev test test-cluster install platform-up platform-down lint format validate demo benchmark benchmark-smoke clean package
 
 # Every script in benchmarks/ takes `--smoke` (a tiny size); `make test` runs each once that way so a
 # benchmark that no longer runs fails CI. `make test BENCHMARK_SMOKE=0` skips them.
@@ -64,7 +64,21 @@ test: install
 	$(BIN)/tardis local up || exit 1; \
 	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS) \
 		&& { [ "$(BENCHMARK_SMOKE)" = 0 ] || $(MAKE) --no-print-directory benchmark-smoke; }; rc=$$?; \
-	if [ $$started = 1 ]; then $(BIN)/tardis local down; fi; \
+	if [ $$started = 1 ]; then \
+		$(BIN)/tardis local down; \
+		if [ $$rc = 0 ] && [ "$(CLUSTER_PASS)" = 1 ]; then $(MAKE) --no-print-directory test-cluster; rc=$$?; fi; \
+	else echo "make test: the platform was already running, so the cluster pass is left to 'make test-cluster'"; fi; \
+	exit $$rc
+
+# The core landing, std and vault tests (marker `cluster`) again with Spark on a standalone master and
+# two 1-core workers (the Connect server their driver), so their jobs run in executors of other JVMs
+# as on a real cluster; ~4 minutes. Starts the platform that way and stops it at the end.
+CLUSTER_PASS ?= 1
+test-cluster: install
+	@TARDIS_SPARK_CLUSTER=1 $(BIN)/tardis local down >/dev/null; \
+	TARDIS_SPARK_CLUSTER=1 $(BIN)/tardis local up --cluster || exit 1; \
+	TARDIS_SPARK_CLUSTER=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m cluster $(PYTEST_ARGS); rc=$$?; \
+	TARDIS_SPARK_CLUSTER=1 $(BIN)/tardis local down; \
 	exit $$rc
 
 # The job bundle EMR runs (dist/: entry points, spark_jobs.zip, requirements-cluster.txt, manifest.json).

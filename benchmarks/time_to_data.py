@@ -79,7 +79,8 @@ def produce_refunds(topic: str, count: int) -> None:
 
 def run(step: str, args: list[str], cwd: Path) -> float:
     """Run one `tardis` command as a newcomer would; its seconds. Exits with its output if it fails."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    # The specs are a copy in `cwd`; the platform (dbt project, .tardis state) is this checkout's.
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "TARDIS_PROJECT_DIR": str(project_dir())}
     started = time.perf_counter()
     result = subprocess.run([TARDIS, *args], cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started

@@ -52,7 +52,7 @@ def _meta(materialization: dg.AssetMaterialization, key: str):
     return materialization.metadata[key].value
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+@pytest.mark.parametrize("fmt", ["parquet", pytest.param("csv", marks=pytest.mark.cluster), "json"])
 def test_files_land_once_and_corrupt_files_go_to_quarantine(tmp_path: Path, spark, fmt: str) -> None:
     product = _product(tmp_path, fmt)
     drops = tmp_path / "drops"

@@ -55,7 +55,9 @@ def _assert_every_offset_once(spark, product, produced: int) -> None:
         assert sorted(offsets) == list(range(len(offsets)))
 
 
-@pytest.mark.parametrize("demo_product", ["order_events", "customers", "subscriptions"])
+@pytest.mark.parametrize(
+    "demo_product", [pytest.param("order_events", marks=pytest.mark.cluster), "customers", "subscriptions"]
+)
 def test_topic_lands_decoded_with_bad_records_quarantined(tmp_path: Path, spark, demo_product: str) -> None:
     product = product_on_fresh_topic(tmp_path, demo_product)
     (report,) = demo_kafka.produce([product], get_settings().kafka_bootstrap, count=200, malformed_share=0.03)
@@ -103,6 +105,7 @@ def test_topic_lands_decoded_with_bad_records_quarantined(tmp_path: Path, spark,
     assert spark.table(raw).count() == good
 
 
+@pytest.mark.cluster
 def test_exactly_once_after_a_crash_between_commit_and_checkpoint(tmp_path: Path, spark) -> None:
     product = product_on_fresh_topic(tmp_path, "order_events")
     bootstrap = get_settings().kafka_bootstrap

@@ -10,6 +10,7 @@ ran the job's tasks, and the master lists both workers ALIVE.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +20,17 @@ import pytest
 
 from tardis_dagster.core.settings import get_settings
 from tardis_dagster.tooling.local_platform.ephemeral import free_port, running
-from tardis_dagster.tooling.local_platform.spark_cluster import ClusterPorts, cluster_services, master_state
+from tardis_dagster.tooling.local_platform.spark_cluster import (
+    CLUSTER_ENV,
+    ClusterPorts,
+    cluster_services,
+    master_state,
+)
 from tardis_dagster.tooling.local_platform.spark_connect import SparkConnectService, pyspark_home
 
-pytestmark = pytest.mark.platform
+# In `make test-cluster` (the platform on the cluster) this is the proof that the core tests' jobs ran
+# in worker executors: it checks the platform's own Connect server.
+pytestmark = [pytest.mark.platform, pytest.mark.cluster]
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ def _platform_cluster() -> Cluster | None:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     shared = _platform_cluster()
+    if shared is None and os.environ.get(CLUSTER_ENV):
+        pytest.fail(f"{CLUSTER_ENV} is set but the platform's Connect server runs on no standalone cluster")
     if shared is not None:
         yield shared
         return

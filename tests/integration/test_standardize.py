@@ -132,6 +132,7 @@ def _ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.cluster
 def test_upsert_types_rejects_pii_late_versions_and_reruns(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "upsert")
     _land_raw(
@@ -447,6 +448,7 @@ def test_full_reload_deletes_exactly_the_rows_it_no_longer_has(tmp_path: Path, s
     assert _rows(spark, product) == {k: v for k, v in before.items() if k != "m0"}
 
 
+@pytest.mark.cluster
 def test_scd2_keeps_history_and_places_out_of_order_versions(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "scd2")
     t1, t2, t3, t4 = (f"2026-11-0{d}T10:00:00Z" for d in (1, 2, 3, 4))

@@ -382,6 +382,7 @@ def test_sql_product_upserts_incrementally(scenario) -> None:
 E2E = "vault_e2e_"
 
 
+@pytest.mark.cluster
 def test_standardized_a_to_b_to_a_in_one_batch_reaches_the_satellite(spark, tmp_path) -> None:
     """End to end: raw rows -> the standardize job (std and its change stream) -> dbt staging -> vault."""
     catalog = write_specs(tmp_path / "specs", {"accounts": ACCOUNTS})
