@@ -30,15 +30,9 @@ def end_offsets(
     # log_level 4 (warnings): closing an admin client logs an info line per request it still held
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4, **(kafka_options or {})})
     metadata = admin.list_topics(timeout=TIMEOUT_S)
-    partitions = [
-        TopicPartition(topic, p)
-        for topic in topics
-        if topic in metadata.topics and metadata.topics[topic].error is None
-        for p in sorted(metadata.topics[topic].partitions)
-    ]
-    result: dict[str, dict[str, int]] = {
-        topic: {} for topic in topics if topic in metadata.topics and metadata.topics[topic].error is None
-    }
+    existing = [t for t in topics if t in metadata.topics and metadata.topics[t].error is None]
+    partitions = [TopicPartition(t, p) for t in existing for p in sorted(metadata.topics[t].partitions)]
+    result: dict[str, dict[str, int]] = {t: {} for t in existing}
     for attempt in range(RETRIES + 1):
         failed = _list_latest(admin, partitions, result)
         if not failed:

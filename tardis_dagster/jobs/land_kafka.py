@@ -468,12 +468,20 @@ def batch_writers(batch: DataFrame, registry_url: str, job: KafkaLandingInput) -
 # --- exactly-once bookkeeping in the Iceberg snapshot summaries ---------------------------------------
 
 
-def _per_table(spark: SparkSession, tables: list[str], select: str, where: str) -> dict[str, Any]:
+SqlPart = str | Callable[[str], str]  # a SQL fragment, or one made from the table's name
+
+
+def _per_table(spark: SparkSession, tables: list[str], select: SqlPart, where: SqlPart) -> dict[str, Any]:
     """`SELECT <select> FROM <table>.snapshots WHERE <where>` (one aggregate row) for every table, in
-    one query: each metadata query is a Spark job of its own."""
+    one query: each metadata query is a Spark job of its own. `select` and `where` may depend on the
+    table (a function of its name)."""
+
+    def part(text: SqlPart, table: str) -> str:
+        return text(table) if callable(text) else text
+
     rows = spark.sql(
         " UNION ALL ".join(
-            f"SELECT {i} AS i, {select} FROM {table}.snapshots WHERE {where}"
+            f"SELECT {i} AS i, {part(select, table)} FROM {table}.snapshots WHERE {part(where, table)}"
             for i, table in enumerate(tables)
         )
     ).collect()
@@ -800,17 +808,19 @@ def run_stats(
     query commits to a table in sequence, so a snapshot not yet counted is always later than the last
     one counted, and a commit landing while this runs is counted in exactly one interval.
     """
-    since_ms = since_ms or {}
-    queries = [
-        f"SELECT {i} AS i, coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
+    since = {table: int((since_ms or {}).get(table, 0)) for table in tables}
+    rows = _per_table(
+        spark,
+        tables,
+        "coalesce(sum(cast(summary['added-records'] AS BIGINT)), 0) AS n, "
         f"coalesce(sum(cast(summary['{BYTES_PROPERTY}'] AS BIGINT)), 0) AS b, "
-        f"coalesce(max(unix_millis(committed_at)), {int(since_ms.get(table, 0))}) AS t "
-        f"FROM {table}.snapshots WHERE summary['{RUN_PROPERTY}'] = '{run_id}' "
-        f"AND unix_millis(committed_at) > {int(since_ms.get(table, 0))}"
-        for i, table in enumerate(tables)
-    ]
-    rows = spark.sql(" UNION ALL ".join(queries)).collect()  # one Spark job for all the tables
-    return {tables[int(r["i"])]: RunStats(int(r["n"]), int(r["b"]), int(r["t"])) for r in rows}
+        "coalesce(max(unix_millis(committed_at)), 0) AS t",
+        lambda table: (
+            f"summary['{RUN_PROPERTY}'] = '{run_id}' AND unix_millis(committed_at) > {since[table]}"
+        ),
+    )
+    # no snapshot counted: the watermark stays where it was
+    return {t: RunStats(int(r["n"]), int(r["b"]), max(int(r["t"]), since[t])) for t, r in rows.items()}
 
 
 # Failures after which a restart resumes from the checkpoint, with the reason told to the user.

@@ -27,35 +27,33 @@ def _replace(spec: Path, old: str, new: str) -> None:
     spec.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def test_an_avro_topic_without_records_gets_synthetic_avro(tmp_path: Path) -> None:
-    tree = _tree(tmp_path)
-    _replace(
-        tree / "consumer" / "customers.yaml",
-        "topic: accounts.customer.v1",
-        f"topic: it.absent.{uuid.uuid4().hex[:8]}",
-    )
-    run = _tardis_test(tree, "customers", tmp_path / "report.md")
-    assert "synthetic: 20 valid and 1 invalid records" in run.output, run.output
-    rows, prefix = _rows(run.report), _prefix(run.report)
-    assert rows[f"{prefix}raw.customers"] == 20
-    assert rows[f"{prefix}raw.customers__quarantine"] == 1  # the bytes that are no Avro
-    assert rows[f"{prefix}std.customers"] == 20
-    assert run.exit_code == 0, run.output
+def _absent_topic(spec: Path) -> None:
+    _replace(spec, "topic: accounts.customer.v1", f"topic: it.absent.{uuid.uuid4().hex[:8]}")
 
 
-def test_a_parquet_product_without_files_gets_a_synthetic_parquet_file(tmp_path: Path) -> None:
-    tree = _tree(tmp_path)
-    spec = tree / "marketing" / "loyalty_points.yaml"
-    uri = next(
-        line.split("uri:")[1].split(",")[0].strip()
-        for line in spec.read_text().splitlines()
-        if "uri:" in line
-    )
+def _empty_folder(spec: Path) -> None:
+    line = next(line for line in spec.read_text().splitlines() if "uri:" in line)
+    uri = line.split("uri:")[1].split(",")[0].strip()
     _replace(spec, uri, f"./empty-{uuid.uuid4().hex[:8]}/")
-    run = _tardis_test(tree, "loyalty_points", tmp_path / "report.md")
+
+
+# (spec, point it at no data, product); the one invalid record: bytes that are no Avro, a file that is
+# no Parquet
+CASES = {
+    "avro topic": ("consumer/customers.yaml", _absent_topic, "customers"),
+    "parquet files": ("marketing/loyalty_points.yaml", _empty_folder, "loyalty_points"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_product_without_data_gets_synthetic_records_in_its_format(tmp_path: Path, case: str) -> None:
+    spec, without_data, name = CASES[case]
+    tree = _tree(tmp_path)
+    without_data(tree / spec)
+    run = _tardis_test(tree, name, tmp_path / "report.md")
     assert "synthetic: 20 valid and 1 invalid records" in run.output, run.output
     rows, prefix = _rows(run.report), _prefix(run.report)
-    assert rows[f"{prefix}raw.loyalty_points"] == 20
-    assert rows[f"{prefix}raw.loyalty_points__quarantine"] == 1  # the file that is no Parquet
-    assert rows[f"{prefix}std.loyalty_points"] == 20
+    assert rows[f"{prefix}raw.{name}"] == 20
+    assert rows[f"{prefix}raw.{name}__quarantine"] == 1
+    assert rows[f"{prefix}std.{name}"] == 20
     assert run.exit_code == 0, run.output

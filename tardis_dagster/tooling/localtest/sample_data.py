@@ -10,7 +10,7 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from tardis_dagster.core.specs import Column, DataProduct
 from tardis_dagster.tooling.localtest import synthetic_encoded
 
 VALID_RECORDS = 20
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_EPOCH = synthetic_encoded.EPOCH
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,8 @@ def column_value(column: Column, i: int) -> Any:
     return string_value(column.name, None, i)
 
 
-def _row(product: DataProduct, i: int) -> dict[str, Any]:
-    """Row `i` of a synthetic file: every column's value, held to the product's value checks."""
-    rules = synthetic_encoded.column_rules(product)
+def _row(product: DataProduct, rules: synthetic_encoded.Rules, i: int) -> dict[str, Any]:
+    """Row `i` of a synthetic file: every column's value, held to `rules` (the product's value checks)."""
     return {
         c.name: rules[c.name](column_value(c, i), i) if c.name in rules else column_value(c, i)
         for c in product.schema_
@@ -246,8 +245,9 @@ def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
     if files.format == "parquet":
         return synthetic_encoded.write_parquet(product, drop, VALID_RECORDS)
     columns = [c.name for c in product.schema_]
+    rules = synthetic_encoded.column_rules(product)
     if files.format == "json":
-        rows = [_row(product, i) for i in range(VALID_RECORDS)]
+        rows = [_row(product, rules, i) for i in range(VALID_RECORDS)]
         (drop / "synthetic.json").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         (drop / "synthetic_bad.json").write_text('{"broken": \n', encoding="utf-8")
         return len(rows), 1
@@ -262,9 +262,9 @@ def write_files(product: DataProduct, drop: Path) -> tuple[int, int]:
     threshold = product.load.reject_threshold
     invalid = 1 if typed is not None and threshold > 0 else 0
     count = max(VALID_RECORDS, int(invalid / threshold) + 1) if invalid else VALID_RECORDS
-    rows = [_row(product, i) for i in range(count)]
+    rows = [_row(product, rules, i) for i in range(count)]
     if invalid and typed is not None:
-        bad = _row(product, count)
+        bad = _row(product, rules, count)
         bad[typed.name] = "not-a-value"
         rows.append(bad)
     text = io.StringIO()

@@ -20,7 +20,7 @@ from tardis_dagster.core.specs import DataProduct
 from tardis_dagster.core.specs.datatypes import DataType
 from tardis_dagster.core.specs.identifiers import snake_case
 
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # synthetic timestamps count hours from here
 NOT_AVRO = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"  # a varint longer than any long
 
 
@@ -72,7 +72,7 @@ def _avro_value(schema: Any, name: str, i: int) -> Any:
         "local-timestamp-millis",
         "local-timestamp-micros",
     ):
-        moment = _EPOCH + timedelta(hours=i)
+        moment = EPOCH + timedelta(hours=i)
         return moment if logical.startswith("timestamp") else moment.replace(tzinfo=None)
     if logical == "date":
         return date(2026, 1, 1) + timedelta(days=i)
@@ -128,7 +128,7 @@ def _fill(message: Any, i: int) -> None:
             target = getattr(message, field.name)
             item = target.add() if _repeated(field) else target
             if full == "google.protobuf.Timestamp":
-                item.FromDatetime((_EPOCH + timedelta(hours=i)).replace(tzinfo=None))
+                item.FromDatetime((EPOCH + timedelta(hours=i)).replace(tzinfo=None))
             elif full.startswith("google.protobuf."):
                 continue  # other well-known types keep their defaults
             else:
@@ -218,7 +218,7 @@ def _value(data_type: DataType, name: str, i: int) -> Any:
     if kind == "date":
         return date(2026, 1, 1) + timedelta(days=i)
     if kind == "timestamp":
-        return _EPOCH + timedelta(hours=i)
+        return EPOCH + timedelta(hours=i)
     if kind == "array" and data_type.element is not None:
         return [_value(data_type.element, name, i)]
     if kind == "map" and data_type.key is not None and data_type.value is not None:
