@@ -184,6 +184,16 @@ def _pages(ui: str, started_ms: int) -> Iterator[tuple[str, str]]:
         assert response.status_code == 200, (path, response.status_code)
         return response.text
 
+    def get_listed(path: str, listing: str, ident, ident_of) -> str | None:
+        """An item of a listing; None when the UI evicted it since (the other worker's jobs run on
+        the same server and the UI keeps only the newest stages), shown by its absence from a fresh
+        listing: what the UI no longer holds is not readable there."""
+        response = session.get(f"{ui}{path}", timeout=30)
+        if response.status_code == 404 and ident not in {ident_of(i) for i in json.loads(get(listing))}:
+            return None
+        assert response.status_code == 200, (path, response.status_code)
+        return response.text
+
     apps = json.loads(get("/api/v1/applications"))
     yield "/api/v1/applications", json.dumps(apps)
     for app in apps:
@@ -194,18 +204,27 @@ def _pages(ui: str, started_ms: int) -> Iterator[tuple[str, str]]:
         yield f"{base}/stages", stages_body
         for stage in json.loads(stages_body):
             path = f"{base}/stages/{stage['stageId']}/{stage['attemptId']}"
-            yield path, get(path)
+            body = get_listed(path, f"{base}/stages", _stage_key(stage), _stage_key)
+            if body is not None:
+                yield path, body
         sql_path = f"{base}/sql?details=true&planDescription=true&offset=0&length=100000"
         sql_body = get(sql_path)
         yield sql_path, sql_body
         for execution in json.loads(sql_body):
             path = f"{base}/sql/{execution['id']}?details=true&planDescription=true"
-            yield path, get(path)
+            body = get_listed(path, sql_path, execution["id"], lambda e: e["id"])
+            if body is None:
+                continue
+            yield path, body
             if _epoch_ms(execution["submissionTime"]) >= started_ms:
                 page = f"/SQL/execution/?id={execution['id']}"
                 yield page, get(page)
     for page in ("/jobs/", "/stages/", "/SQL/", "/environment/", "/executors/", "/connect/"):
         yield page, get(page)
+
+
+def _stage_key(stage: dict) -> tuple[int, int]:
+    return stage["stageId"], stage["attemptId"]
 
 
 def _epoch_ms(text: str) -> int:
