@@ -75,9 +75,10 @@ sequenced as (
 
 {%- if is_incremental() %}
 
+-- From the staged rows, not `sequenced`: the same keys, without computing the batch's windows twice.
 batch_keys as (
     select distinct {{ hash_key }}
-    from sequenced
+    from staged
 ),
 
 -- Only the history of this batch's keys, and only what the comparison needs: with the (small)
