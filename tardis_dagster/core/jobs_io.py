@@ -221,6 +221,31 @@ class QualityChecksInput:
         return tables
 
 
+@dataclass(frozen=True)
+class MaintainedTable:
+    """One table the maintenance job looks after, and the tables that read it incrementally (their
+    recorded read marks name snapshots of this one that must outlive expiry)."""
+
+    table: str
+    read_by: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MaintenanceInput:
+    """What `table_maintenance` needs: the tables, how long snapshots stay, and the compaction target.
+
+    A snapshot is expired only when it is older than `snapshot_retention_hours`, is not among the
+    `retain_last` newest, and no bookkeeping still needs it (the newest snapshot recording Kafka
+    offsets or a std read mark, and every snapshot from the oldest mark a reader recorded on).
+    """
+
+    tables: list[MaintainedTable]
+    snapshot_retention_hours: int = 168
+    retain_last: int = 5
+    target_file_bytes: int = 128 << 20
+    min_input_files: int = 5
+
+
 # --- results ----------------------------------------------------------------------------------------
 
 
@@ -427,6 +452,46 @@ class StandardizeResult:
         if self.job_seconds is not None:
             m["job_seconds"] = Entry.float(self.job_seconds)
         return m
+
+
+@dataclass
+class TableMaintenance:
+    """What maintenance did to one table (counts before and after)."""
+
+    table: str
+    snapshots_before: int
+    snapshots_after: int
+    data_files_before: int
+    data_files_after: int
+    kept_since: str  # why the oldest kept snapshot is kept: retention, or the bookkeeping that needs it
+    missing: bool = False  # the table does not exist (yet): nothing to do
+
+
+@dataclass
+class MaintenanceResult:
+    """One maintenance run over every table."""
+
+    tables: list[TableMaintenance]
+
+    def metadata(self) -> dict[str, Entry]:
+        """The materialization metadata: totals and one row per table."""
+        present = [t for t in self.tables if not t.missing]
+        rows = [
+            [
+                t.table,
+                f"{t.snapshots_before} -> {t.snapshots_after}",
+                f"{t.data_files_before} -> {t.data_files_after}",
+                t.kept_since,
+            ]
+            for t in present
+        ]
+        return {
+            "tables_maintained": Entry.int(len(present)),
+            "snapshots_expired": Entry.int(sum(t.snapshots_before - t.snapshots_after for t in present)),
+            "data_files_before": Entry.int(sum(t.data_files_before for t in present)),
+            "data_files_after": Entry.int(sum(t.data_files_after for t in present)),
+            "tables": Entry.md(_markdown_table(["table", "snapshots", "data files", "kept since"], rows)),
+        }
 
 
 @dataclass

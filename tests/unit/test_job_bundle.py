@@ -49,6 +49,7 @@ def test_the_bundle_has_an_entry_point_per_job_and_a_manifest(bundle_dir: Path) 
         "land_kafka.py",
         "quality_checks.py",
         "standardize.py",
+        "table_maintenance.py",
     ]
     for script in manifest["entry_points"]:
         text = (bundle_dir / script).read_text()
