@@ -62,7 +62,8 @@ test: install
 	@started=0; \
 	if ! $(BIN)/tardis local status >/dev/null 2>&1; then started=1; fi; \
 	$(BIN)/tardis local up || exit 1; \
-	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS) \
+	set --; if [ $$started = 1 ] && [ "$(CLUSTER_PASS)" = 1 ]; then set -- -m "not cluster_only"; fi; \
+	$(MAKE) --no-print-directory lint && $(BIN)/python -m pytest $(PYTEST_PARALLEL) "$$@" $(PYTEST_ARGS) \
 		&& { [ "$(BENCHMARK_SMOKE)" = 0 ] || $(MAKE) --no-print-directory benchmark-smoke; }; rc=$$?; \
 	if [ $$started = 1 ]; then \
 		$(BIN)/tardis local down; \

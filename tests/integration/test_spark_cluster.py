@@ -30,7 +30,8 @@ from tardis_dagster.tooling.local_platform.spark_connect import SparkConnectServ
 
 # In `make test-cluster` (the platform on the cluster) this is the proof that the core tests' jobs ran
 # in worker executors: it checks the platform's own Connect server.
-pytestmark = [pytest.mark.platform, pytest.mark.cluster]
+# `make test` leaves it to that pass (`cluster_only`) rather than also starting a cluster of its own.
+pytestmark = [pytest.mark.platform, pytest.mark.cluster, pytest.mark.cluster_only]
 
 
 @dataclass(frozen=True)
