@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tardis_dagster.core.settings import get_settings
+from tardis_dagster.tooling.local_platform.spark_cluster import ClusterPorts
 from tardis_dagster.tooling.local_platform.spark_connect import LOOPBACK, pyspark_home
 
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -153,3 +155,30 @@ def ui_executors(spark_ui_port: int) -> list[dict]:
         (app,) = json.load(response)
     with urllib.request.urlopen(f"{base}/{app['id']}/allexecutors", timeout=10) as response:
         return json.load(response)
+
+
+@dataclass(frozen=True)
+class PlatformCluster:
+    """The shared platform's Connect server on a standalone cluster (`tardis local up --cluster`)."""
+
+    remote: str
+    ui_port: int  # its Spark UI (REST API)
+    master_ui_port: int
+
+
+def platform_cluster() -> PlatformCluster | None:
+    """The shared platform's Connect server, if it is up and its master is a standalone cluster."""
+    settings = get_settings()
+    base = f"http://{LOOPBACK}:{settings.spark_ui_port}/api/v1/applications"
+    try:
+        with urllib.request.urlopen(base, timeout=60) as response:
+            (app,) = json.load(response)
+        with urllib.request.urlopen(f"{base}/{app['id']}/environment", timeout=60) as response:
+            properties = dict(json.load(response)["sparkProperties"])
+    except (OSError, ValueError):
+        return None
+    if not properties.get("spark.master", "").startswith("spark://"):
+        return None
+    return PlatformCluster(
+        settings.spark_remote, settings.spark_ui_port, ClusterPorts.from_environment().master_ui
+    )

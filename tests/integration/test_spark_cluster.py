@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from production_services import platform_cluster
 
-from tardis_dagster.core.settings import get_settings
 from tardis_dagster.tooling.local_platform.ephemeral import free_port, running
 from tardis_dagster.tooling.local_platform.spark_cluster import (
     CLUSTER_ENV,
@@ -46,27 +46,13 @@ def _get(url: str):
         return json.load(response)
 
 
-def _platform_cluster() -> Cluster | None:
-    """The shared platform's Connect server, if it is up and its master is a standalone cluster."""
-    settings = get_settings()
-    base = f"http://127.0.0.1:{settings.spark_ui_port}/api/v1/applications"
-    try:
-        (app,) = _get(base)
-        properties = dict(_get(f"{base}/{app['id']}/environment")["sparkProperties"])
-    except (OSError, ValueError):
-        return None
-    if not properties.get("spark.master", "").startswith("spark://"):
-        return None
-    return Cluster(settings.spark_remote, settings.spark_ui_port, ClusterPorts.from_environment().master_ui)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    shared = _platform_cluster()
+    shared = platform_cluster()
     if shared is None and os.environ.get(CLUSTER_ENV):
         pytest.fail(f"{CLUSTER_ENV} is set but the platform's Connect server runs on no standalone cluster")
     if shared is not None:
-        yield shared
+        yield Cluster(shared.remote, shared.ui_port, shared.master_ui_port)
         return
     home = tmp_path_factory.mktemp("cluster")
     ports = ClusterPorts(master=free_port(), master_ui=free_port(), worker=free_port(), worker_ui=free_port())
