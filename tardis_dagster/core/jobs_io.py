@@ -465,6 +465,7 @@ class TableMaintenance:
     data_files_after: int
     kept_since: str  # why the oldest kept snapshot is kept: retention, or the bookkeeping that needs it
     missing: bool = False  # the table does not exist (yet): nothing to do
+    error: str | None = None  # why maintaining it failed (the other tables are maintained anyway)
 
 
 @dataclass
@@ -475,7 +476,8 @@ class MaintenanceResult:
 
     def metadata(self) -> dict[str, Entry]:
         """The materialization metadata: totals and one row per table."""
-        present = [t for t in self.tables if not t.missing]
+        present = [t for t in self.tables if not t.missing and t.error is None]
+        failed = [[t.table, t.error] for t in self.tables if t.error is not None]
         rows = [
             [
                 t.table,
@@ -491,6 +493,8 @@ class MaintenanceResult:
             "data_files_before": Entry.int(sum(t.data_files_before for t in present)),
             "data_files_after": Entry.int(sum(t.data_files_after for t in present)),
             "tables": Entry.md(_markdown_table(["table", "snapshots", "data files", "kept since"], rows)),
+            "tables_failed": Entry.int(len(failed)),
+            **({"failures": Entry.md(_markdown_table(["table", "error"], failed))} if failed else {}),
         }
 
 

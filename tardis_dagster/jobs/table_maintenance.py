@@ -93,9 +93,20 @@ def maintain(
 def run_maintenance(
     spark: SparkSession, job: MaintenanceInput, now_ms: int | None = None
 ) -> MaintenanceResult:
-    """Maintain every table of `job`, one after the other (each is a few Iceberg commits)."""
+    """Maintain every table of `job`, one after the other (each is a few Iceberg commits).
+
+    A table that fails (e.g. its compaction conflicts with a commit running at the same time) is
+    reported with its error and the others are maintained anyway; the next run tries it again.
+    """
     now = now_ms if now_ms is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    return MaintenanceResult([maintain(spark, item, job, now) for item in job.tables])
+    done = []
+    for item in job.tables:
+        try:
+            done.append(maintain(spark, item, job, now))
+        except Exception as error:  # one table's failure must not stop the others
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            done.append(TableMaintenance(item.table, 0, 0, 0, 0, "", error=first_line[:300]))
+    return MaintenanceResult(done)
 
 
 def main() -> None:
@@ -110,6 +121,9 @@ def main() -> None:
         job = from_extras(MaintenanceInput, pipes.extras)
         spark = spark_session("tardis-table-maintenance", JobEnvironment.read())
         result = run_maintenance(spark, job)
+        for table in result.tables:
+            if table.error is not None:
+                pipes.log.warning(f"{table.table}: maintenance failed: {table.error}")
         pipes.report_asset_materialization(metadata=pipes_metadata(result.metadata()))
 
 

@@ -153,3 +153,23 @@ def test_the_platform_asset_runs_the_job_through_pipes(spark) -> None:
         assert _rows(spark, raw) == rows
     finally:
         drop_namespaces(spark, [f"{prefix}raw"], prefix)
+
+
+def test_a_table_that_fails_is_reported_and_the_others_are_maintained(spark, namespace) -> None:
+    table, view = f"{namespace}.kept", f"{namespace}.not_iceberg"
+    spark.sql(f"CREATE TABLE {table} (batch INT, id BIGINT, payload STRING) USING iceberg")
+    for b in range(1, 6):
+        _append(spark, table, b, None)
+    spark.sql(f"CREATE VIEW {view} AS SELECT * FROM {table}")  # exists, but has no snapshots to expire
+
+    result = run_maintenance(
+        spark, MaintenanceInput([MaintainedTable(view), MaintainedTable(table)], snapshot_retention_hours=0)
+    )
+
+    failed, done = result.tables
+    assert failed.table == view and failed.error
+    assert done.error is None and done.data_files_after == 1
+    metadata = result.metadata()
+    assert metadata["tables_failed"].value == 1
+    assert view in metadata["failures"].value
+    assert metadata["tables_maintained"].value == 1
