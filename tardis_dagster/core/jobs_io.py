@@ -269,6 +269,7 @@ class FilesLandingResult:
     rows_quarantined: int
     files_seen: int
     files_backlog: int
+    files_unmatched: int = 0  # delivered files the pattern does not match (quarantined with a reason)
     columns: list[SchemaColumn] | None = None  # None: the raw table does not exist yet
     snapshot_id: int | None = None
     new_snapshot: bool = False
@@ -286,6 +287,7 @@ class FilesLandingResult:
             "rows_quarantined": Entry.int(self.rows_quarantined),
             "files_seen": Entry.int(self.files_seen),
             "files_backlog": Entry.int(self.files_backlog),
+            "files_unmatched": Entry.int(self.files_unmatched),
             "source_uri": Entry.text(self.source_uri),
             "quarantine_table": Entry.text(self.quarantine_table),
         }

@@ -2,6 +2,8 @@
 
 Exactly-once per file: a file counts as landed once its rows (or its quarantine record) are committed,
 and both tables are the ledger, so a crash before a commit simply repeats the work on the next run.
+Every record keeps its position, `_source_row` (1-based, in file order: the data row of a CSV, the
+non-blank line of JSON lines, the row of a Parquet file), so two identical rows stay two records.
 Input: `core.jobs_io.FilesLandingInput`; result: `FilesLandingResult`.
 """
 
@@ -15,7 +17,7 @@ from dagster_pipes import PipesContext
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
-from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from tardis_dagster.core.jobs_io import FilesLandingInput, FilesLandingResult, from_extras
 from tardis_dagster.core.settings import JobEnvironment
@@ -25,11 +27,16 @@ from tardis_dagster.jobs.session import spark_session
 from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, schema_columns, table_exists
 
 CORRUPT = "_corrupt_record"
+SOURCE_ROW = "_source_row"
+# Where a text file's record sits before it is numbered: the split it was read in, and Spark's
+# monotonically increasing id, whose low 33 bits count the rows of a partition in file order.
+_BLOCK, _ID = "_tardis_block", "_tardis_id"
 QUARANTINE_SCHEMA = StructType(
     [
         StructField("_source_file", StringType(), False),
         StructField("reason", StringType(), False),
         StructField("record", StringType(), True),
+        StructField(SOURCE_ROW, LongType(), True),
         StructField("_ingested_at", TimestampType(), False),
         StructField("_run_id", StringType(), True),
     ]
@@ -103,8 +110,43 @@ def read_file(spark: SparkSession, fmt: str, options: dict[str, str], path: str)
         df = reader.load(path)
     if "_source_file" not in df.columns:
         df = df.withColumn("_source_file", F.col("_metadata.file_path"))
+    if fmt == "parquet":
+        df = df.withColumn(SOURCE_ROW, F.col("_metadata.row_index") + 1)
+    else:
+        if _BLOCK not in df.columns:
+            df = df.withColumn(_BLOCK, F.col("_metadata.file_block_start"))
+        df = df.withColumn(_ID, F.monotonically_increasing_id())
     df.schema  # noqa: B018 - forces analysis (and the footer/schema read) now, so a bad file fails here
     return df
+
+
+def number_rows(spark: SparkSession, frames: list[DataFrame]) -> list[DataFrame]:
+    """Each text file's records numbered 1, 2, ... in file order (`_source_row`), in one pass for all.
+
+    A record's split and its place in the split's partition are known as it is read; one aggregate per
+    (file, split) gives each split's first row number, so no file is funnelled through one task.
+    """
+    text = [df for df in frames if _ID in df.columns]
+    if not text:
+        return frames
+    keys = ["_source_file", _BLOCK]
+    splits = reduce(
+        lambda a, b: a.unionByName(b),
+        [df.groupBy(*keys).agg(F.count("*").alias("n"), F.min(_ID).alias("first_id")) for df in text],
+    ).collect()
+    starts, before = [], {}
+    for row in sorted(splits, key=lambda r: (r["_source_file"], r[_BLOCK])):
+        done = before.get(row["_source_file"], 0)
+        starts.append((row["_source_file"], row[_BLOCK], done + 1 - row["first_id"]))
+        before[row["_source_file"]] = done + row["n"]
+    offsets = spark.createDataFrame(starts, f"_source_file string, {_BLOCK} long, _offset long")
+    numbered = []
+    for df in frames:
+        if _ID in df.columns:
+            df = df.join(F.broadcast(offsets), keys).withColumn(SOURCE_ROW, F.col(_ID) + F.col("_offset"))
+            df = df.drop(_BLOCK, _ID, "_offset")
+        numbered.append(df)
+    return numbered
 
 
 def _read_json_lines(spark: SparkSession, reader, options: dict[str, str], path: str) -> DataFrame:
@@ -115,14 +157,29 @@ def _read_json_lines(spark: SparkSession, reader, options: dict[str, str], path:
     schema = StructType([*fields, StructField(CORRUPT, StringType(), True)])
     parse_options = {"primitivesAsString": "true", "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
     parse_options |= {k: v for k, v in options.items() if k not in parse_options}
-    lines = spark.read.text(path).select("value", F.col("_metadata.file_path").alias("_source_file"))
+    lines = spark.read.text(path).select(
+        "value",
+        F.col("_metadata.file_path").alias("_source_file"),
+        F.col("_metadata.file_block_start").alias(_BLOCK),
+    )
     lines = lines.where(F.trim("value") != "")
-    parsed = lines.select(F.from_json("value", schema, parse_options).alias("r"), "value", "_source_file")
+    parsed = lines.select(
+        F.from_json("value", schema, parse_options).alias("r"), "value", "_source_file", _BLOCK
+    )
     # from_json leaves the corrupt column empty for a line that is valid JSON but not an object.
     return parsed.select(
         *[F.col(f"r.{f.name}").alias(f.name) for f in fields],
         F.when(F.col(f"r.{CORRUPT}").isNotNull() | F.col("r").isNull(), F.col("value")).alias(CORRUPT),
         "_source_file",
+        _BLOCK,
+    )
+
+
+def unmatched_reason(pattern: str, fmt: str) -> str:
+    """Why a delivered file was not read, and how to have it read."""
+    return (
+        f"not read: its name does not match the source's pattern '{pattern}' (format {fmt}); if it holds "
+        "this product's data, set source.files.pattern (and format) in the spec to include it"
     )
 
 
@@ -151,8 +208,16 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
     batch, backlog = new[:max_files], max(0, len(new) - max_files)
     pipes.log.info(f"{len(found)} files at {job.uri}, {len(done)} landed before, {len(batch)} to land now")
 
+    # A delivered file the spec does not read (a .csv.gz beside .parquet, a new export format) is never
+    # a silent zero: it is quarantined once, with what to change.
+    matched = {f.path for f in found}
+    unmatched = [
+        (f.path, unmatched_reason(job.pattern, fmt))
+        for f in list_files(spark, job.uri, "*") or []
+        if f.path not in matched and f.path not in done
+    ]
+    bad_files: list[tuple[str, str]] = list(unmatched)
     good: list[tuple[SourceFile, DataFrame]] = []
-    bad_files: list[tuple[str, str]] = []
     for f in batch:
         try:
             good.append((f, read_file(spark, fmt, options, f.path)))
@@ -162,7 +227,7 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
     ingested_at = F.current_timestamp()
     rows_landed = rows_quarantined = 0
     data_frames, quarantine_frames = [], []
-    for _file, df in good:
+    for df in number_rows(spark, [df for _file, df in good]):
         if CORRUPT in df.columns:
             # Cache so Spark allows querying the corrupt-record column on its own (SPARK-21610).
             df = df.cache()
@@ -172,6 +237,7 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
                     F.col("_source_file"),
                     F.lit(f"malformed {fmt} record").alias("reason"),
                     F.col(CORRUPT).alias("record"),
+                    F.col(SOURCE_ROW),
                 )
             )
             df = df.where(F.col(CORRUPT).isNull()).drop(CORRUPT)
@@ -181,8 +247,8 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
     files_with_rows: set[str] = set()
     if data_frames:
         data = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), data_frames)
-        data_columns = [c for c in data.columns if c != "_source_file"]
-        data = data.select(*data_columns, "_source_file", ingested_at.alias("_ingested_at"))
+        data_columns = [c for c in data.columns if c not in ("_source_file", SOURCE_ROW)]
+        data = data.select(*data_columns, "_source_file", SOURCE_ROW, ingested_at.alias("_ingested_at"))
         per_file = data.groupBy("_source_file").agg(F.count("*").alias("n")).collect()
         counts = {r["_source_file"]: int(r["n"]) for r in per_file}
         rows_landed = int(sum(counts.values()))
@@ -190,12 +256,14 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
         if rows_landed:
             _append(spark, data, table)
 
-    quarantine_rows = [(path, reason, None) for path, reason in bad_files]
+    quarantine_rows = [(path, reason, None, None) for path, reason in bad_files]
     if quarantine_rows or quarantine_frames:
         frames = list(quarantine_frames)
         if quarantine_rows:
             frames.append(
-                spark.createDataFrame(quarantine_rows, "_source_file string, reason string, record string")
+                spark.createDataFrame(
+                    quarantine_rows, f"_source_file string, reason string, record string, {SOURCE_ROW} long"
+                )
             )
         quarantine = reduce(lambda a, b: a.unionByName(b), frames)
         quarantine = quarantine.withColumn("_ingested_at", ingested_at).withColumn("_run_id", F.lit(run_id))
@@ -217,6 +285,7 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
         rows_quarantined=int(rows_quarantined),
         files_seen=len(found),
         files_backlog=backlog,
+        files_unmatched=len(unmatched),
         quarantined_files=bad_files,
     )
     if table_exists(spark, table):

@@ -267,7 +267,10 @@ def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key
             spark.conf.unset("spark.wap.branch")
         mark("write_branch")
         summary = branch_summary(spark, table, branch)
-        results = audits.run_audits(spark, job, branch, batch, rows, rejected)
+        # A few rejected rows for the audit's detail: the owner sees what to fix, not only a count.
+        sample = bad.select(casting.SOURCE_ID, "reason").orderBy(casting.SOURCE_ID).limit(3)
+        examples = tuple((r[0], r[1]) for r in sample.collect()) if rejected else ()
+        results = audits.run_audits(spark, job, branch, batch, rows, rejected, examples)
         mark("audit")
         passed = all(a.passed for a in results)
         changes = row_changes(summary)

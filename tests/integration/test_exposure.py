@@ -306,7 +306,8 @@ def test_a_rejected_pii_value_is_quoted_nowhere(tmp_path: Path, spark) -> None:
         },
     }
     assert [r["member_id"] for r in good.collect()] == ["m1"]
-    # A file record's id hashes the whole row, PII included: keyed, so it cannot be reversed by guessing.
+    # A file row landed before rows were numbered (no `_source_row`, as this raw table) is identified by
+    # its whole row, PII included: keyed, so it cannot be reversed by guessing.
     content = json.dumps(
         dict(zip(("memberId", "birthDate", "visits", "points"), rows[1], strict=True)), separators=(",", ":")
     )

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from spec_builder import product_yaml, write_product
 
 from tardis_dagster.core.settings import get_settings
 from tardis_dagster.defs.landing.files import files_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
+from tardis_dagster.jobs import land_files
 from tardis_dagster.tooling.demo import files as demo_files
 
 pytestmark = pytest.mark.platform
@@ -101,3 +103,45 @@ def test_files_land_once_and_corrupt_files_go_to_quarantine(tmp_path: Path, spar
     assert _meta(third, "rows_landed") == 15
     assert _meta(third, "files_landed") == 1
     assert spark.table(table).count() == 135
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_identical_rows_all_land_numbered_in_file_order(tmp_path: Path, spark, fmt: str) -> None:
+    # FOCUS bills have no line-item id: two identical line items are two costs, never one.
+    product = _product(tmp_path, fmt)
+    same = {"recipe_id": "r1", "recipe_name": "Soup", "prep_minutes": 5, "price": "4.50"}
+    other = {"recipe_id": "r2", "recipe_name": "Stew", "prep_minutes": 9, "price": "6.00"}
+    rows = [same, same, other, same]
+    demo_files.write_file(product, tmp_path / "drops" / f"bill.{fmt}", rows)
+    demo_files.write_corrupt_file(product, tmp_path / "drops")
+
+    landed = _materialize(product)
+
+    assert _meta(landed, "rows_landed") == 4
+    table = spark.sql(f"select recipe_id, _source_row from raw.{product.name} order by _source_row").collect()
+    assert [(r["recipe_id"], r["_source_row"]) for r in table] == [("r1", 1), ("r1", 2), ("r2", 3), ("r1", 4)]
+    if fmt != "parquet":
+        # A malformed record keeps its coordinates: the file and its row there.
+        quarantined = spark.sql(f"select _source_row from raw.{product.name}__quarantine").collect()
+        assert quarantined and all(r["_source_row"] is not None for r in quarantined)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_text_files_read_in_several_splits_are_numbered_exactly(tmp_path: Path, spark, fmt: str) -> None:
+    product = _product(tmp_path, fmt)
+    rows = [
+        {"recipe_id": f"r{i}", "recipe_name": "x" * 40, "prep_minutes": i, "price": "1.00"}
+        for i in range(3000)
+    ]
+    path = demo_files.write_file(product, tmp_path / f"big.{fmt}", rows)
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16384")  # ~200 KB file: a dozen splits
+    try:
+        df = land_files.read_file(spark, fmt, {}, str(path))
+        splits = df.select(F.spark_partition_id()).distinct().count()
+        (numbered,) = land_files.number_rows(spark, [df])
+        got = numbered.select("recipe_id", "_source_row").collect()
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    assert splits > 5
+    assert sorted((r["_source_row"], r["recipe_id"]) for r in got) == [(i + 1, f"r{i}") for i in range(3000)]

@@ -58,14 +58,15 @@ def _product(
     return write_product(tmp_path, text, name, own_folder=True)
 
 
-def _land_raw(spark, product: DataProduct, rows: list[tuple], source_file: str) -> None:
-    """Append rows to the raw table as file landing would (all values as text, source names as-is)."""
+def _land_raw(spark, product: DataProduct, rows: list[tuple], source_file: str, first_row: int = 1) -> None:
+    """Append rows to the raw table as file landing would (all values as text, source names as-is,
+    each row numbered in its file from `first_row`: the same file and row is the same source record)."""
     raw = f"raw.{product.name}"
     spark.sql("create namespace if not exists raw")
     columns = ", ".join(f"{c} string" for c in RAW_COLUMNS)
     spark.sql(
-        f"create table if not exists {raw} ({columns}, _source_file string, _ingested_at timestamp) "
-        "using iceberg"
+        f"create table if not exists {raw} ({columns}, _source_file string, _source_row bigint, "
+        "_ingested_at timestamp) using iceberg"
     )
     if not rows:  # an empty landing: a snapshot that adds nothing
         spark.sql(f"insert into {raw} select * from {raw} where false")
@@ -73,8 +74,8 @@ def _land_raw(spark, product: DataProduct, rows: list[tuple], source_file: str) 
     values = ", ".join(
         "("
         + ", ".join("null" if v is None else f"'{v}'" for v in row)
-        + f", '{source_file}', current_timestamp())"
-        for row in rows
+        + f", '{source_file}', {number}, current_timestamp())"
+        for number, row in enumerate(rows, start=first_row)
     )
     spark.sql(f"insert into {raw} values {values}")
 
@@ -285,21 +286,30 @@ def _snapshot_of(spark, table: str) -> int:
     return spark.sql(f"select snapshot_id from {table}.history order by made_current_at desc").first()[0]
 
 
-def test_append_does_not_duplicate_replays(tmp_path: Path, spark) -> None:
+def test_append_keeps_identical_rows_and_does_not_duplicate_replays(tmp_path: Path, spark) -> None:
     product = _product(tmp_path, "append")
     row = ("m1", "a@example.com", "1", "1.00", "2026-11-01T10:00:00Z")
     _land_raw(
         spark, product, [row, row, ("m2", "b@example.com", "2", "2.00", "2026-11-01T10:00:00Z")], "drop-1.csv"
     )
-    assert _standardize(product).success
-    _land_raw(spark, product, [row], "drop-1.csv")  # the same source row delivered again
+    first = _standardize(product)
+    # Two identical rows of one file are two records (a bill's identical line items both count).
+    assert first.success and _metadata(first)["rows_inserted"] == 3
+    _land_raw(spark, product, [row], "drop-1.csv")  # the same source row (file and row 1) delivered again
     _land_raw(spark, product, [("m1", "a@example.com", "3", "1.00", "2026-11-02T10:00:00Z")], "drop-2.csv")
     result = _standardize(product)
     assert result.success and _metadata(result)["rows_inserted"] == 1
     assert sorted((r["member_id"], r["points"]) for r in spark.table(f"std.{product.name}").collect()) == [
         ("m1", 1),
+        ("m1", 1),
         ("m1", 3),
         ("m2", 2),
+    ]
+    assert sorted(r["_source_id"] for r in spark.table(f"std.{product.name}").collect()) == [
+        "drop-1.csv#000000000001",
+        "drop-1.csv#000000000002",
+        "drop-1.csv#000000000003",
+        "drop-2.csv#000000000001",
     ]
     snapshot = _snapshot(spark, product)
     assert _standardize(product).success and _snapshot(spark, product) == snapshot
@@ -518,6 +528,23 @@ def test_failed_audit_leaves_the_published_table_unchanged(tmp_path: Path, spark
     # Retrying the same batch does not repeat its rejects.
     assert not _standardize(product).success
     assert spark.table(f"std.{product.name}__rejects").count() == 2
+
+
+def test_with_no_rejects_allowed_one_bad_row_blocks_publishing_and_is_shown(tmp_path: Path, spark) -> None:
+    # What a bill needs: a cost row that cannot be typed is never left out of the published totals.
+    product = _product(tmp_path, "append", key=False, threshold=0)
+    good = [("m1", "a@example.com", str(n), "1.00", "2026-11-01T10:00:00Z") for n in range(999)]
+    bad = ("m2", "b@example.com", "2", "twelve", "2026-11-01T10:00:00Z")
+    _land_raw(spark, product, [*good, bad], "bill.csv")
+    result = _standardize(product)
+    assert not result.success
+    audit = _audit(result)
+    assert audit.metadata["failed"].value == "reject_share"
+    detail = audit.metadata["reject_share"].value
+    assert detail.startswith("FAIL: 1 of 1000 rows rejected (0.10%; threshold 0.00%)")
+    assert "bill.csv#000000001000: balance: value 'twelve' is not a DECIMAL(10,2)" in detail
+    assert f"std.{product.name}__rejects" in detail
+    assert spark.table(f"std.{product.name}").count() == 0  # nothing of the batch published
 
 
 def test_a_null_key_is_not_published(tmp_path: Path, spark) -> None:

@@ -139,16 +139,17 @@ schema:
     product = load_catalog([root]).by_name("recipes")
     files = product.source.files
     assert files is not None
-    assert (files.format, files.glob, files.is_remote) == ("csv", "*.csv", False)
+    # The default pattern takes gzipped exports too; the default dialect is RFC 4180 ("" in a quote).
+    assert (files.format, files.glob, files.is_remote) == ("csv", "*.{csv,csv.gz}", False)
     assert files.options == {"delimiter": ";", "header": "false", "maxColumns": "50"}
-    assert files.reader_options == {"header": "false", "delimiter": ";", "maxColumns": "50"}
+    assert files.reader_options == {"header": "false", "escape": '"', "delimiter": ";", "maxColumns": "50"}
     assert product.files_location() == str(root / "files" / "recipes")
     remote = spec.replace("../files/recipes/", "s3://bucket/recipes/").replace(
         ', options: {delimiter: ";", header: false, maxColumns: 50}', ""
     )
     product = load_catalog([spec_tree({"ops/recipes.yaml": remote})]).by_name("recipes")
     assert product.files_location() == "s3://bucket/recipes/"
-    assert product.source.files.reader_options == {"header": "true"}  # type: ignore[union-attr]
+    assert product.source.files.reader_options == {"header": "true", "escape": '"'}  # type: ignore[union-attr]
 
 
 def test_products_validate_from_python_too() -> None:

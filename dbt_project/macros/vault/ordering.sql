@@ -1,7 +1,7 @@
 {#- Where a record stands among the records of one standardized batch (dbt_project/README.md, the
     vault's rules). A Kafka record's `_source_id` is `topic/partition/offset`: partition and offset are
     zero-padded, so text order is offset order (offset 10 comes after offset 9); a file record's id is
-    its file and content digest, ordered as text. `jobs/std/loads.py` orders a batch the same way when
+    its file and zero-padded row number (`<file>#000000000017`), ordered as text: file order. `jobs/std/loads.py` orders a batch the same way when
     it picks the one record std keeps. -#}
 {% macro tardis_record_position(source_id='_source_id') -%}
     case

@@ -76,8 +76,10 @@ sequenced as (
 {%- if is_incremental() %}
 
 -- From the staged rows, not `sequenced`: the same keys, without computing the batch's windows twice.
+-- Not made distinct: a semi-join's build side may repeat keys, and a distinct would cost an
+-- aggregation and a shuffle before the history scan can start.
 batch_keys as (
-    select distinct {{ hash_key }}
+    select {{ hash_key }}
     from staged
 ),
 

@@ -61,8 +61,19 @@ QUALITY_KINDS: tuple[QualityKind, ...] = (
     "sql",
 )
 SOURCE_KINDS = ("kafka", "files", "sql", "sql_file")
-DEFAULT_FILE_PATTERNS = {"parquet": "*.parquet", "json": "*.json", "csv": "*.csv"}
-DEFAULT_READER_OPTIONS = {"csv": {"header": "true"}, "json": {}, "parquet": {}}
+# The names a format's files are delivered under; Spark reads the gzip ones transparently.
+FILE_EXTENSIONS = {
+    "parquet": ("parquet",),
+    "json": ("json", "jsonl", "json.gz", "jsonl.gz"),
+    "csv": ("csv", "csv.gz"),
+}
+# As globs Spark (Hadoop) reads: *.parquet, *.{csv,csv.gz}, ...
+DEFAULT_FILE_PATTERNS = {
+    name: f"*.{exts[0]}" if len(exts) == 1 else "*.{" + ",".join(exts) + "}"
+    for name, exts in FILE_EXTENSIONS.items()
+}
+# CSV as RFC 4180 and every billing export writes it: a quote inside a quoted value is doubled ("").
+DEFAULT_READER_OPTIONS = {"csv": {"header": "true", "escape": '"'}, "json": {}, "parquet": {}}
 _REMOTE_SCHEMES = ("s3://", "s3a://", "s3n://", "gs://", "abfs://", "abfss://", "hdfs://", "file://")
 
 
@@ -126,7 +137,10 @@ class FilesSource(SpecModel):
     uri: Text = Field(description="s3://bucket/prefix/ or a local folder (relative to this spec).")
     format: FilesFormat = Field(description="File format: parquet, json (one object per line) or csv.")
     pattern: str | None = Field(
-        None, min_length=1, description="Glob of the files to read; default *.<format>."
+        None,
+        min_length=1,
+        description="Glob of the files to read; default *.<format> (csv and json also gzipped: .csv.gz; "
+        "json also .jsonl). Delivered files it does not match are quarantined with a reason.",
     )
     options: dict[str, ReaderOption] = Field(
         default_factory=dict, description="Reader options, e.g. {header: true, delimiter: ';'} for csv."

@@ -25,9 +25,18 @@ def contract_columns(spark: SparkSession, table: str) -> list[tuple[str, str]]:
 
 
 def run_audits(
-    spark: SparkSession, job: StandardizeInput, branch: str, batch: DataFrame, rows: int, rejected: int
+    spark: SparkSession,
+    job: StandardizeInput,
+    branch: str,
+    batch: DataFrame,
+    rows: int,
+    rejected: int,
+    examples: tuple[tuple[str, str], ...] = (),
 ) -> list[AuditResult]:
-    """Each audit's name, whether it passed, and a detail a person can act on (`LoadPolicy.audit_names`)."""
+    """Each audit's name, whether it passed, and a detail a person can act on (`LoadPolicy.audit_names`).
+
+    `examples`: a few rejected records as (source id, reason), shown when too many were rejected.
+    """
     table, load = job.table, job.load
     results = [_schema(spark, table, job.columns)]
     if load.key:
@@ -39,6 +48,10 @@ def run_audits(
     share = rejected / (rows + rejected) if rows + rejected else 0.0
     threshold = float(load.reject_threshold)
     detail = f"{rejected} of {rows + rejected} rows rejected ({share:.2%}; threshold {threshold:.2%})"
+    if share > threshold and examples:
+        # The rows themselves, so the owner sees what to fix (reasons never quote a PII value).
+        shown = "; ".join(f"{source}: {reason}" for source, reason in examples)
+        detail += f"; e.g. {shown}; every one in {job.rejects_table}"
     results.append(AuditResult("reject_share", share <= threshold, detail))
     return results
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
-from pyspark.sql.types import ArrayType, DataType, MapType, StructType
+from pyspark.sql.types import ArrayType, DataType, MapType, StringType, StructType
 
 from tardis_dagster.core.jobs_io import ContractColumn, StandardizeInput
 from tardis_dagster.core.metadata import ColumnDep, Lineage
@@ -21,7 +21,10 @@ from tardis_dagster.jobs.tables import quote
 
 SOURCE_ID = "_source_id"
 LOADED_AT = "_loaded_at"
-METADATA_COLUMNS = ("_source_file", "_ingested_at")
+SOURCE_ROW = "_source_row"
+METADATA_COLUMNS = ("_source_file", SOURCE_ROW, "_ingested_at")
+# Row numbers zero-padded so text order is file order (row 10 after row 9), as the vault orders ids.
+ROW_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,14 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
 
 
-def source_id(sources: Sources, keyed: bool = False) -> Column:
-    """A stable id of the source record: Kafka coordinates, or file plus the row's content.
+def source_id(sources: Sources, keyed: bool = False, has_rows: bool = True) -> Column:
+    """A stable id of the source record, its position: Kafka coordinates, or file and row number.
 
-    `keyed` (the row holds PII): the content is HMAC-hashed with the PII key (the pads `with_hmac_pads`
-    added), since a plain hash of a row whose other values are published could be reversed by trying
-    the PII values (a birth date has some 40,000).
+    Two identical rows of one file are two records (a bill's identical line items both count).
+    A file row landed before rows were numbered (`_source_row` null, or absent: `has_rows` False) is
+    identified by its content instead; `keyed` (the row holds PII): that content is HMAC-hashed with
+    the PII key (the pads `with_hmac_pads` added), since a plain hash of a row whose other values are
+    published could be reversed by trying the PII values (a birth date has some 40,000).
     """
     if sources.source_kind == "kafka":
         return F.concat_ws(
@@ -95,6 +100,9 @@ def source_id(sources: Sources, keyed: bool = False) -> Column:
         )
     row = F.to_json(F.struct(*[F.col(quote(c)) for c in sources.raw_columns]))
     content = hmac_sha256(row) if keyed else F.sha2(row, 256)
+    if has_rows:
+        position = F.lpad(F.col(SOURCE_ROW).cast("string"), ROW_DIGITS, "0")
+        content = F.coalesce(position, content)
     return F.concat_ws("#", F.col("_source_file"), content)
 
 
@@ -160,9 +168,13 @@ def typed(
         name = column.name
         failed = source.isNotNull() & value.isNull()
         nested = column.type.split("<")[0].strip().lower() in ("struct", "array", "map")
-        text = F.to_json(source) if nested and raw else source.cast("string")
-        if nested and raw:
-            source_type = df.select(source).schema.fields[0].dataType
+        source_type = df.select(source).schema.fields[0].dataType if raw else None
+        text = F.to_json(source) if nested and raw and source_type != StringType() else source.cast("string")
+        if nested and source_type == StringType():
+            # A map, array or struct delivered as JSON text (a CSV export's tags column) is parsed; a
+            # text that is not JSON of that shape, or a leaf that does not fit its type, is rejected.
+            value, failed = _parsed_json(raw, column.type, df)
+        elif nested and raw:
             cast_type = df.select(value).schema.fields[0].dataType
             failed = failed | (
                 F.expr(leaf_count(_sql(raw), source_type))
@@ -180,7 +192,7 @@ def typed(
     reason = F.concat_ws("; ", *errors)
     staged = df.select(
         *casts,
-        source_id(sources, keyed=has_pii).alias(SOURCE_ID),
+        source_id(sources, keyed=has_pii, has_rows=SOURCE_ROW in df.columns).alias(SOURCE_ID),
         F.when(reason != "", reason).alias("_reason"),
         _raw_text(sources),
     )
@@ -196,6 +208,44 @@ def cast_error(name: str, column: ContractColumn, text: Column) -> Column:
     if column.pii:
         return F.lit(f"{name}: value is not a {column.type} (PII, value withheld)")
     return F.concat(F.lit(f"{name}: value '"), text, F.lit(f"' is not a {column.type}"))
+
+
+def _parsed_json(raw: str, type_text: str, df: DataFrame) -> tuple[Column, Column]:
+    """(the JSON text in `raw` parsed as `type_text`, whether it failed to).
+
+    Failed: not JSON at all, or a leaf lost in the typed parse that a parse with every leaf as text
+    keeps (a number where text is expected is kept as its text, so only real mismatches count).
+    """
+    typed_value = F.from_json(F.col(raw), type_text)
+    target = df.select(typed_value.alias("v")).schema.fields[0].dataType
+    as_text = _with_text_leaves(target)
+    literal = _sql_string(as_text.simpleString())
+    column = _sql(raw)
+    lost = F.expr(leaf_count(f"from_json({column}, {literal})", as_text)) != F.expr(
+        leaf_count(f"from_json({column}, {_sql_string(target.simpleString())})", target)
+    )
+    failed = F.col(raw).isNotNull() & (
+        F.expr(f"try_parse_json({column})").isNull() | typed_value.isNull() | lost
+    )
+    return typed_value, failed
+
+
+def _with_text_leaves(data_type: DataType) -> DataType:
+    """`data_type` with every leaf (and map key kept) turned into a string: the shape, not the types."""
+    if isinstance(data_type, StructType):
+        return StructType(
+            [f.__class__(f.name, _with_text_leaves(f.dataType), True) for f in data_type.fields]
+        )
+    if isinstance(data_type, ArrayType):
+        return ArrayType(_with_text_leaves(data_type.elementType), True)
+    if isinstance(data_type, MapType):
+        return MapType(data_type.keyType, _with_text_leaves(data_type.valueType), True)
+    return StringType()
+
+
+def _sql_string(text: str) -> str:
+    """`text` as a SQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _sql(path: str) -> str:

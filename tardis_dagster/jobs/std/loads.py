@@ -39,8 +39,8 @@ def distinct_records(good: DataFrame) -> DataFrame:
 def record_position(source_id: Column) -> Column:
     """Where a record stands in its batch, as text that sorts in that order: a Kafka record's
     `topic/partition/offset` with partition and offset zero-padded (offset 10 after offset 9), a file
-    record's id as it is. The vault orders a batch's versions by the same text
-    (`tardis_record_position` in dbt_project/macros/vault/ordering.sql)."""
+    record's id (file and zero-padded row number) as it is. The vault orders a batch's versions by the
+    same text (`tardis_record_position` in dbt_project/macros/vault/ordering.sql)."""
     kafka = source_id.rlike("^[^/]+/[0-9]+/[0-9]+$")
     padded = F.concat(
         F.lpad(F.regexp_extract(source_id, "/([0-9]+)/[0-9]+$", 1), 10, "0"),

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tardis_dagster.core.specs.model import DEFAULT_FILE_PATTERNS
+from tardis_dagster.core.specs.model import DEFAULT_FILE_PATTERNS, FILE_EXTENSIONS
 from tardis_dagster.tooling.scaffold.inferred_schema import (
     InferenceError,
     InferredColumn,
@@ -55,7 +55,8 @@ def infer_files(location: str, file_format: str | None, spark: Any) -> InferredS
                 "uri",
             )
         pattern = DEFAULT_FILE_PATTERNS[file_format]
-        files = sorted(folder.glob(pattern), key=lambda p: (p.stat().st_mtime, p.name))[-SAMPLE_FILES:]
+        delivered = [p for ext in FILE_EXTENSIONS[file_format] for p in folder.glob(f"*.{ext}")]
+        files = sorted(delivered, key=lambda p: (p.stat().st_mtime, p.name))[-SAMPLE_FILES:]
         if not files:
             raise InferenceError(
                 f"{os.path.relpath(folder)} holds no {pattern} files to learn the schema from",
