@@ -54,6 +54,20 @@ HAND_BILL: list[tuple[str, dict[str, Any], Decimal]] = [
     ("Tax", {"line_item_unblended_cost": Decimal("4.32")}, Decimal("4.32")),
     ("Credit", {"line_item_unblended_cost": Decimal("-50.00")}, Decimal("-50.00")),
     ("Refund", {"line_item_unblended_cost": Decimal("-5.00")}, Decimal("-5.00")),
+    # A reservation's upfront fee (a `Fee` line with its ARN) is amortized into DiscountedUsage: 0 here
+    # (AWS CUR query library, amortized_cost_by_charge_type: "Fee AND reservation_reservation_a_r_n").
+    (
+        "Fee",
+        {
+            "line_item_unblended_cost": Decimal("1200.00"),
+            "reservation_reservation_a_r_n": "arn:aws:ec2:eu-west-1:111122223333:reserved-instances/ri-1",
+        },
+        Decimal("0"),
+    ),
+    # Any other fee (e.g. AWS Premium Support) costs what it bills (same source: the ELSE branch).
+    ("Fee", {"line_item_unblended_cost": Decimal("15.00")}, Decimal("15.00")),
+    # A discount line (negative) is its unblended cost; the CUR exports found in the field carry it.
+    ("Discount", {"line_item_unblended_cost": Decimal("-1.00")}, Decimal("-1.00")),
 ]
 POOL_COST = Decimal("90.00")  # EMR pool whose steps report CPU-seconds only
 BLEND_POOL_COST = Decimal("40.00")  # a second pool whose steps report CPU- and memory-seconds
@@ -149,11 +163,13 @@ def hand_tables(spark, cost_products, tmp_path_factory) -> str:
 
 def test_amortized_cost_follows_the_line_item_type_rules(spark, hand_tables) -> None:
     rows = spark.sql(
-        f"select line_item_type, effective_cost from {hand_tables}.cost_line_items "
+        f"select line_item_id, line_item_type, effective_cost from {hand_tables}.cost_line_items "
         "where line_item_id like 'hand-%'"
     ).collect()
-    got = {r["line_item_type"]: r["effective_cost"] for r in rows}
-    assert got == {item_type: expected for item_type, _, expected in HAND_BILL}
+    got = {r["line_item_id"]: (r["line_item_type"], r["effective_cost"]) for r in rows}
+    assert got == {
+        f"hand-{n:03d}": (item_type, expected) for n, (item_type, _, expected) in enumerate(HAND_BILL)
+    }
 
 
 def test_shared_compute_is_split_by_cpu_seconds(spark, hand_tables) -> None:
@@ -204,7 +220,7 @@ def test_hand_bill_reconciles(spark, hand_tables) -> None:
     expected = sum((e for _, _, e in HAND_BILL), Decimal(0)) + POOL_COST + BLEND_POOL_COST
     assert row["bill_effective_cost"] == expected
     assert row["allocated_cost"] == POOL_COST + BLEND_POOL_COST  # the pools, handed to their jobs
-    assert row["shared_cost"] == Decimal("-38.48")  # RI/SP unused, tax, credit, refund
+    assert row["shared_cost"] == Decimal("-24.48")  # RI/SP unused, tax, credit, refund, fees, discount
     assert row["unallocated_cost"] == Decimal("23.60")  # untagged usage
     assert row["difference"] == 0
 

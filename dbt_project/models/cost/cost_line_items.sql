@@ -2,8 +2,10 @@
 {#- One row per bill line item, from CUR 2.0 and/or FOCUS 1.2 (var cost_inputs), with its amortized
     (effective) cost. CUR rules by line item type: covered usage costs what the commitment charged for
     it, a commitment fee only its unused part, negations and upfront fees nothing (the upfront is
-    amortized into covered usage), everything else (Usage, Tax, Credit, Refund, ...) its unblended cost.
-    FOCUS carries the same result as EffectiveCost. -#}
+    amortized into covered usage: a Savings Plan's SavingsPlanUpfrontFee, a reservation's `Fee` line,
+    the one with a reservation ARN), everything else (Usage, Tax, Credit, Refund, other fees such as
+    support, discounts) its unblended cost. The rules of AWS's CUR query library (Well-Architected
+    Labs, amortized_cost_by_charge_type). FOCUS carries the same result as EffectiveCost. -#}
 {%- set inputs = var('cost_inputs', ['cur', 'focus']) %}
 
 {%- if 'cur' in inputs %}
@@ -39,16 +41,18 @@ select
     cast(line_item_unblended_cost as decimal(38, 10)) as billed_cost,
     cast(coalesce(pricing_public_on_demand_cost, 0) as decimal(38, 10)) as list_cost,
     cast(
-        case line_item_line_item_type
-            when 'SavingsPlanCoveredUsage' then coalesce(savings_plan_savings_plan_effective_cost, 0)
-            when 'DiscountedUsage' then coalesce(reservation_effective_cost, 0)
-            when 'SavingsPlanRecurringFee' then
+        case
+            when line_item_line_item_type = 'SavingsPlanCoveredUsage'
+                then coalesce(savings_plan_savings_plan_effective_cost, 0)
+            when line_item_line_item_type = 'DiscountedUsage' then coalesce(reservation_effective_cost, 0)
+            when line_item_line_item_type = 'SavingsPlanRecurringFee' then
                 coalesce(savings_plan_total_commitment_to_date, 0) - coalesce(savings_plan_used_commitment, 0)
-            when 'RIFee' then
+            when line_item_line_item_type = 'RIFee' then
                 coalesce(reservation_unused_amortized_upfront_fee_for_billing_period, 0)
                 + coalesce(reservation_unused_recurring_fee, 0)
-            when 'SavingsPlanNegation' then 0
-            when 'SavingsPlanUpfrontFee' then 0
+            when line_item_line_item_type in ('SavingsPlanNegation', 'SavingsPlanUpfrontFee') then 0
+            -- A reservation's upfront payment: amortized into its DiscountedUsage, never counted twice.
+            when line_item_line_item_type = 'Fee' and coalesce(reservation_reservation_a_r_n, '') <> '' then 0
             else coalesce(line_item_unblended_cost, 0)
         end as decimal(38, 10)
     ) as effective_cost
