@@ -270,3 +270,64 @@ def test_pods_without_labels_go_to_the_squad_of_their_namespace(spark, demo_cost
         "where method in ('eks_split', 'opencost') and squad = 'menu'"
     ).collect()
     assert rows and all(r["tribe"] == "operations" and r["data_product"] is None for r in rows)
+
+
+def _focus(n: int, provider: str, category: str, cost: str, tags: dict | None = None) -> dict:
+    """One FOCUS 1.2 charge of one provider's bill (the columns a multi-cloud FOCUS export fills)."""
+    return {
+        "billing_account_id": f"{provider}-billing",
+        "sub_account_id": f"{provider}-sub",
+        "billing_period_start": PERIOD,
+        "billing_period_end": datetime(2026, 11, 1, tzinfo=UTC),
+        "charge_period_start": DAY,
+        "charge_period_end": datetime(2026, 10, 3, tzinfo=UTC),
+        "charge_category": category,
+        "billed_cost": Decimal(cost),
+        "effective_cost": Decimal(cost),
+        "billing_currency": "USD",
+        "provider_name": provider,
+        "service_name": f"{provider} compute",
+        "resource_id": f"{provider}-res-{n}",
+        "tags": tags or {},
+    }
+
+
+@pytest.fixture(scope="module")
+def multi_cloud_tables(spark, cost_products, tmp_path_factory) -> str:
+    source, out = f"{HAND_SRC}_multi", f"{HAND_OUT}_multi"
+    focus = [
+        _focus(1, "AWS", "Usage", "10.00", {"tribe": "consumer", "squad": "checkout"}),
+        _focus(2, "AWS", "Tax", "1.00"),
+        _focus(3, "Microsoft", "Usage", "7.50", {"tribe": "operations", "squad": "menu"}),
+        _focus(4, "Oracle", "Usage", "2.25"),  # untagged
+    ]
+    for name, rows in (
+        ("aws_cur", []),
+        ("focus_costs", focus),
+        ("k8s_allocations", []),
+        ("platform_telemetry", []),
+    ):
+        write_source_table(spark, source, cost_products[name], rows)
+    run_dbt(tmp_path_factory.mktemp("dbt_multi"), source, out, ["focus"])
+    return out
+
+
+def test_a_multi_cloud_focus_file_reconciles_per_provider(spark, multi_cloud_tables) -> None:
+    # A FOCUS export holding AWS, Azure and OCI charges is three bills, each reconciled on its own.
+    rows = spark.sql(f"select * from {multi_cloud_tables}.cost_reconciliation").collect()
+    got = {r["provider"]: (r["bill_effective_cost"], r["allocated_cost"], r["difference"]) for r in rows}
+    assert got == {
+        "AWS": (Decimal("11.00"), Decimal("10.00"), 0),
+        "Microsoft": (Decimal("7.50"), Decimal("7.50"), 0),
+        "Oracle": (Decimal("2.25"), Decimal("0"), 0),
+    }
+    daily = spark.sql(
+        f"select provider, squad, sum(effective_cost) as cost from {multi_cloud_tables}.cost_daily "
+        "group by provider, squad"
+    ).collect()
+    assert {(r["provider"], r["squad"], r["cost"]) for r in daily} == {
+        ("AWS", "checkout", Decimal("10.00")),
+        ("AWS", "(shared)", Decimal("1.00")),
+        ("Microsoft", "menu", Decimal("7.50")),
+        ("Oracle", "(unallocated)", Decimal("2.25")),
+    }

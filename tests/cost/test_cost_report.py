@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from tardis_dagster.core.settings import get_settings
@@ -82,6 +83,26 @@ def test_every_section_is_on_the_page_with_its_chart_data(report) -> None:
         "unallocated",
     }
     assert {v["series"] for v in specs["forecast_vs_budget"]["data"]["values"]} >= {"actual", "forecast"}
+    assert {v["provider"] for v in specs["spend_by_provider"]["data"]["values"]} == {"AWS"}  # the demo's CUR
+
+
+def test_spend_by_provider_sums_each_providers_month() -> None:
+    daily = pd.DataFrame(
+        {
+            "month": ["2026-10", "2026-10", "2026-11", "2026-11", "2026-11"],
+            "provider": ["AWS", "Microsoft", "AWS", "AWS", "Oracle"],
+            "effective_cost": [10.0, 4.0, 3.0, 2.0, 7.0],
+        }
+    )
+    section = dashboard.spend_by_provider(daily)
+    got = {(r.month, r.provider): r.effective_cost for r in section.table.itertuples()}
+    assert got == {
+        ("2026-10", "AWS"): 10.0,
+        ("2026-10", "Microsoft"): 4.0,
+        ("2026-11", "AWS"): 5.0,
+        ("2026-11", "Oracle"): 7.0,
+    }
+    assert section.summary.index("Oracle") < section.summary.index("AWS")  # the month's largest first
 
 
 def test_the_page_needs_no_network(report) -> None:

@@ -240,14 +240,32 @@ def _value_of(ui: UI, label: str) -> str:
 
 
 def test_lineage_graph_shows_the_products_assets(ui: UI) -> None:
-    nodes = _open_product_lineage(ui)
+    _open_product_lineage(ui)
+
+    # The graph lays nodes out before it fills them (and may re-render): read both from the live DOM.
+    def raw_and_std() -> tuple[list[WebElement], list[WebElement]] | None:
+        nodes = _lineage_nodes(ui)
+        raw = [node for node in nodes if node.find_elements(By.CSS_SELECTOR, "[aria-label='csv']")]
+        std = [
+            node
+            for node in nodes
+            if node not in raw and node.find_elements(By.CSS_SELECTOR, f"a[href^='/assets/std/{ui.name}']")
+        ]
+        return (raw, std) if raw and std else None
+
     # The landing node carries the files' format as a kind; selecting it names its key in the panel.
-    raw = [node for node in nodes if node.find_elements(By.CSS_SELECTOR, "[aria-label='csv']")]
-    assert len(raw) == 1
-    std = next(node for node in nodes if node not in raw)
-    assert std.find_elements(By.CSS_SELECTOR, f"a[href^='/assets/std/{ui.name}']")
+    raw, std = _wait(raw_and_std, PAGE_TIMEOUT, "the csv kind on raw and std's link on its node")
+    assert len(raw) == 1 and len(std) == 1
     ui.screenshot("01-lineage.png")  # both nodes and their edge, before a selection covers one
-    raw[0].find_element(By.XPATH, f".//*[@data-tooltip='{ui.name}']").click()  # the graph re-renders
+
+    def click_raw() -> bool:
+        found = raw_and_std()
+        if not found:
+            return False
+        found[0][0].find_element(By.XPATH, f".//*[@data-tooltip='{ui.name}']").click()  # the graph re-renders
+        return True
+
+    _wait(click_raw, PAGE_TIMEOUT, "a click on raw's node")
     _wait(
         lambda: ui.browser.find_elements(By.XPATH, f"//*[text()='raw / {ui.name}']"),
         PAGE_TIMEOUT,

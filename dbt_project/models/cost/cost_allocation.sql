@@ -139,16 +139,16 @@ routed as (
 ),
 
 routed_totals as (
-    select cost_input, usage_date, billing_period, account_id, service, resource_id, route,
+    select cost_input, provider, usage_date, billing_period, account_id, service, resource_id, route,
         sum(effective_cost) as effective_cost, sum(billed_cost) as billed_cost
     from routed
     where route in ('eks', 'compute')
-    group by cost_input, usage_date, billing_period, account_id, service, resource_id, route
+    group by cost_input, provider, usage_date, billing_period, account_id, service, resource_id, route
 ),
 
 eks as (
     select
-        r.cost_input, r.usage_date, r.billing_period, r.account_id, r.service, r.resource_id,
+        r.cost_input, r.provider, r.usage_date, r.billing_period, r.account_id, r.service, r.resource_id,
         w.method, w.is_idle, w.cost_pool,
         coalesce(w.tribe, k.tribe) as tribe,
         coalesce(w.squad, k.squad) as squad,
@@ -170,7 +170,7 @@ eks as (
 
 compute as (
     select
-        r.cost_input, r.usage_date, r.billing_period, r.account_id, r.service, r.resource_id,
+        r.cost_input, r.provider, r.usage_date, r.billing_period, r.account_id, r.service, r.resource_id,
         'compute_share' as method, false as is_idle, cast(null as string) as cost_pool,
         t.tribe, t.squad, t.data_product, t.run_id, t.step_key, t.query_id, t.asset_key,
         t.cpu_seconds, t.memory_gb_seconds,
@@ -199,7 +199,7 @@ direct_items as (
 
 direct as (
     select
-        cost_input, usage_date, billing_period, account_id, service,
+        cost_input, provider, usage_date, billing_period, account_id, service,
         cast(null as string) as resource_id,
         method, false as is_idle, cost_pool, tribe, squad, data_product,
         cast(null as string) as run_id, cast(null as string) as step_key, cast(null as string) as query_id,
@@ -208,8 +208,8 @@ direct as (
         sum(effective_cost) as effective_cost,
         sum(billed_cost) as billed_cost
     from direct_items
-    group by cost_input, usage_date, billing_period, account_id, service, method, cost_pool, tribe, squad,
-        data_product
+    group by cost_input, provider, usage_date, billing_period, account_id, service, method, cost_pool, tribe,
+        squad, data_product
 ),
 
 pieces as (
@@ -222,6 +222,7 @@ pieces as (
 
 select
     cost_input,
+    provider,
     usage_date,
     billing_period,
     account_id,

@@ -11,6 +11,7 @@
 {%- if 'cur' in inputs %}
 select
     'cur' as cost_input,
+    'AWS' as provider,
     identity_line_item_id as line_item_id,
     to_date(line_item_usage_start_date) as usage_date,
     to_date(bill_billing_period_start_date) as billing_period,
@@ -64,6 +65,8 @@ union all
 {%- if 'focus' in inputs %}
 select
     'focus' as cost_input,
+    -- FOCUS files may hold several providers' bills (AWS, Azure, OCI): each stays its own bill.
+    coalesce(nullif(provider_name, ''), '(unknown)') as provider,
     cast(null as string) as line_item_id,
     to_date(charge_period_start) as usage_date,
     to_date(billing_period_start) as billing_period,

@@ -15,5 +15,5 @@ select
     sum(coalesce(cpu_seconds, 0)) as cpu_seconds,
     sum(coalesce(memory_gb_seconds, 0)) as memory_gb_seconds
 from {{ ref('cost_allocation') }}
-where cost_input = '{{ var("cost_primary_input", "cur") }}'
+where cost_input = '{{ cost_primary_input() }}'
 group by 1, 2, 3, 4, 5

@@ -16,5 +16,5 @@ select
     sum(memory_gb_seconds) as memory_gb_seconds,
     cast(sum(effective_cost) as decimal(38, 10)) as effective_cost
 from {{ ref('cost_allocation') }}
-where cost_input = '{{ var("cost_primary_input", "cur") }}' and method = 'compute_share'
+where cost_input = '{{ cost_primary_input() }}' and method = 'compute_share'
 group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10

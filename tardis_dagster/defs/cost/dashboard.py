@@ -18,7 +18,14 @@ import pandas as pd
 
 from tardis_dagster.defs.cost.forecast import Forecast, against_budget
 
-SECTIONS = ("spend_over_time", "top_products", "movers", "forecast_vs_budget", "unallocated_share")
+SECTIONS = (
+    "spend_over_time",
+    "top_products",
+    "movers",
+    "forecast_vs_budget",
+    "unallocated_share",
+    "spend_by_provider",
+)
 _WIDTH = 760
 
 
@@ -234,37 +241,63 @@ def forecast_vs_budget(daily: pd.DataFrame, result: Forecast | None, budget: pd.
     return Section("forecast_vs_budget", "Forecast vs budget", summary, chart, compared)
 
 
-def unallocated_share(daily: pd.DataFrame) -> Section:
-    """Per month, how much of the bill is allocated, shared or unallocated."""
-    per = daily.groupby(["month", "allocation"], as_index=False)["effective_cost"].sum()
-    totals = per.groupby("month")["effective_cost"].transform("sum")
-    per["share"] = (per["effective_cost"] / totals).round(4)
-    chart = {
-        "title": "Allocated, shared and unallocated cost per month",
+def _monthly_bars(
+    title: str,
+    per: pd.DataFrame,
+    series: str,
+    stack: str,
+    colors: dict[str, list[str]] | None = None,
+    extra_tooltip: list[str] | None = None,
+) -> dict[str, Any]:
+    """A Vega-Lite bar per month of `per`, stacked by `series` (stack "zero": USD, "normalize": share)."""
+    color: dict[str, Any] = {"field": series, "type": "nominal"}
+    if colors:
+        color["scale"] = colors
+    return {
+        "title": title,
         "width": _WIDTH,
         "height": 220,
         "data": {"values": _records(per)},
         "mark": "bar",
         "encoding": {
             "x": {"field": "month", "type": "ordinal", "title": None},
-            "y": {"field": "effective_cost", "type": "quantitative", "stack": "normalize", "title": "share"},
-            "color": {
-                "field": "allocation",
-                "type": "nominal",
-                "scale": {
-                    "domain": ["allocated", "shared", "unallocated"],
-                    "range": ["#2e86de", "#f6b93b", "#e55039"],
-                },
+            "y": {
+                "field": "effective_cost",
+                "type": "quantitative",
+                "stack": stack,
+                "title": "share" if stack == "normalize" else "USD",
             },
-            "tooltip": ["month", "allocation", "effective_cost", "share"],
+            "color": color,
+            "tooltip": ["month", series, "effective_cost", *(extra_tooltip or [])],
         },
     }
+
+
+def unallocated_share(daily: pd.DataFrame) -> Section:
+    """Per month, how much of the bill is allocated, shared or unallocated."""
+    per = daily.groupby(["month", "allocation"], as_index=False)["effective_cost"].sum()
+    totals = per.groupby("month")["effective_cost"].transform("sum")
+    per["share"] = (per["effective_cost"] / totals).round(4)
+    colors = {"domain": ["allocated", "shared", "unallocated"], "range": ["#2e86de", "#f6b93b", "#e55039"]}
+    chart = _monthly_bars(
+        "Allocated, shared and unallocated cost per month", per, "allocation", "normalize", colors, ["share"]
+    )
     last = per[per["month"] == per["month"].max()].set_index("allocation")["share"]
     summary = (
         f"In {per['month'].max()}: unallocated {last.get('unallocated', 0.0):.1%}, "
         f"shared {last.get('shared', 0.0):.1%} of the bill."
     )
     return Section("unallocated_share", "Unallocated and shared share", summary, chart, per)
+
+
+def spend_by_provider(daily: pd.DataFrame) -> Section:
+    """Per month, each cloud provider's bill (a FOCUS export may hold AWS, Azure and OCI together)."""
+    per = daily.groupby(["month", "provider"], as_index=False)["effective_cost"].sum()
+    chart = _monthly_bars("Effective cost per month by provider", per, "provider", "zero")
+    last = per[per["month"] == per["month"].max()].sort_values("effective_cost", ascending=False)
+    shown = ", ".join(f"{r.provider} {_money(r.effective_cost)}" for r in last.itertuples())
+    summary = f"In {per['month'].max()}: {shown}."
+    return Section("spend_by_provider", "Spend by provider", summary, chart, per)
 
 
 def build_sections(data: CostReportData) -> list[Section]:
@@ -276,6 +309,7 @@ def build_sections(data: CostReportData) -> list[Section]:
         movers(daily),
         forecast_vs_budget(daily, data.forecast, data.budget),
         unallocated_share(daily),
+        spend_by_provider(daily),
     ]
 
 
