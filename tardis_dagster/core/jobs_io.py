@@ -105,7 +105,7 @@ class ContractColumn:
 class LoadPolicy:
     """The spec's `load` section: how a batch meets the published table."""
 
-    type: Literal["append", "full", "upsert", "scd2"]
+    type: Literal["append", "full", "upsert", "scd2", "replace"]
     key: list[str] = field(default_factory=list)
     version_by: str | None = None
     reject_threshold: float = 0.01
@@ -129,6 +129,8 @@ class FilesLandingInput:
     quarantine_table: str
     options: dict[str, str] = field(default_factory=dict)
     max_files: int = 500
+    # A file rewritten in place lands again (a `replace` product: its std replaces what the file held).
+    redeliveries: bool = False
 
 
 @dataclass(frozen=True)

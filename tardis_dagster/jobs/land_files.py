@@ -3,7 +3,9 @@
 Exactly-once per file: a file counts as landed once its rows (or its quarantine record) are committed,
 and both tables are the ledger, so a crash before a commit simply repeats the work on the next run.
 Every record keeps its position, `_source_row` (1-based, in file order: the data row of a CSV, the
-non-blank line of JSON lines, the row of a Parquet file), so two identical rows stay two records.
+non-blank line of JSON lines, the row of a Parquet file), so two identical rows stay two records, and
+the time its file was written, `_source_modified_at`. With `redeliveries` (a `replace` product's
+exports), a file rewritten in place (a newer modification time) lands again, as a new delivery.
 Input: `core.jobs_io.FilesLandingInput`; result: `FilesLandingResult`.
 """
 
@@ -28,6 +30,7 @@ from tardis_dagster.jobs.tables import current_snapshot_id, ensure_namespace, sc
 
 CORRUPT = "_corrupt_record"
 SOURCE_ROW = "_source_row"
+MODIFIED_AT = "_source_modified_at"
 # Where a text file's record sits before it is numbered: the split it was read in, and Spark's
 # monotonically increasing id, whose low 33 bits count the rows of a partition in file order.
 _BLOCK, _ID = "_tardis_block", "_tardis_id"
@@ -37,6 +40,7 @@ QUARANTINE_SCHEMA = StructType(
         StructField("reason", StringType(), False),
         StructField("record", StringType(), True),
         StructField(SOURCE_ROW, LongType(), True),
+        StructField(MODIFIED_AT, TimestampType(), True),
         StructField("_ingested_at", TimestampType(), False),
         StructField("_run_id", StringType(), True),
     ]
@@ -45,10 +49,11 @@ QUARANTINE_SCHEMA = StructType(
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file found under the product's uri."""
+    """One file found under the product's uri; `modified_micros`: when it was written (epoch µs)."""
 
     path: str
     length: int
+    modified_micros: int = 0
 
 
 def list_files(spark: SparkSession, uri: str, pattern: str) -> list[SourceFile] | None:
@@ -62,23 +67,60 @@ def list_files(spark: SparkSession, uri: str, pattern: str) -> list[SourceFile] 
             .option("pathGlobFilter", pattern)
             .option("recursiveFileLookup", "true")
             .load(uri)
-            .select("path", "length")  # content is never read when not selected
+            # Content is never read when not selected; the time as µs, so no time zone touches it.
+            .select("path", "length", F.unix_micros("modificationTime").alias("modified"))
             .collect()
         )
     except AnalysisException as exc:
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
             return None
         raise
-    return sorted((SourceFile(r["path"], int(r["length"])) for r in rows), key=lambda f: f.path)
+    files = (SourceFile(r["path"], int(r["length"]), int(r["modified"] or 0)) for r in rows)
+    return sorted(files, key=lambda f: f.path)
 
 
-def landed_files(spark: SparkSession, table: str, quarantine_table: str) -> set[str]:
-    """Files already recorded in the raw table or in quarantine (the ledger is the data itself)."""
-    landed: set[str] = set()
+@dataclass(frozen=True)
+class Ledger:
+    """What the raw table and its quarantine already hold (the ledger is the data itself): the files
+    landed, and per file the modification times landed with the latest landing time of each."""
+
+    paths: frozenset[str]
+    versions: dict[str, tuple[frozenset[int], int]]
+
+    def holds(self, file: SourceFile, redeliveries: bool) -> bool:
+        """Whether `file` is landed already: its path at all, or with `redeliveries` this version of it.
+
+        A file recorded before modification times were (none known) counts as this version unless it
+        was written after it was landed.
+        """
+        if file.path not in self.paths:
+            return False
+        if not redeliveries:
+            return True
+        times, landed_at = self.versions.get(file.path, (frozenset(), 0))
+        return file.modified_micros in times or (not times and file.modified_micros <= landed_at)
+
+
+def landed_files(spark: SparkSession, table: str, quarantine_table: str) -> Ledger:
+    """The files recorded in the raw table or in quarantine, with the versions of each."""
+    paths: set[str] = set()
+    versions: dict[str, tuple[set[int], int]] = {}
     for name in (table, quarantine_table):
-        if table_exists(spark, name):
-            landed |= {r[0] for r in spark.sql(f"SELECT DISTINCT _source_file FROM {name}").collect()}
-    return landed
+        if not table_exists(spark, name):
+            continue
+        columns = spark.table(name).columns
+        modified = f"unix_micros({MODIFIED_AT})" if MODIFIED_AT in columns else "CAST(NULL AS BIGINT)"
+        rows = spark.sql(
+            f"SELECT _source_file, collect_set({modified}) AS times, max(unix_micros(_ingested_at)) AS at "
+            f"FROM {name} GROUP BY _source_file"
+        ).collect()
+        for r in rows:
+            paths.add(r["_source_file"])
+            times, at = versions.setdefault(r["_source_file"], (set(), 0))
+            times.update(int(t) for t in r["times"])
+            versions[r["_source_file"]] = (times, max(at, int(r["at"] or 0)))
+    frozen = {p: (frozenset(t), at) for p, (t, at) in versions.items()}
+    return Ledger(frozenset(paths), frozen)
 
 
 def _reader(spark: SparkSession, fmt: str, options: dict[str, str]):
@@ -204,25 +246,30 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
         pipes.log.warning(f"source location {job.uri} does not exist yet: nothing to land")
         found = []
     done = landed_files(spark, table, quarantine_table)
-    new = [f for f in found if f.path not in done]
+    new = [f for f in found if not done.holds(f, job.redeliveries)]
     batch, backlog = new[:max_files], max(0, len(new) - max_files)
-    pipes.log.info(f"{len(found)} files at {job.uri}, {len(done)} landed before, {len(batch)} to land now")
+    again = sum(1 for f in batch if f.path in done.paths)
+    pipes.log.info(
+        f"{len(found)} files at {job.uri}, {len(done.paths)} landed before, {len(batch)} to land now"
+        + (f" ({again} delivered again, rewritten since they were landed)" if again else "")
+    )
 
     # A delivered file the spec does not read (a .csv.gz beside .parquet, a new export format) is never
     # a silent zero: it is quarantined once, with what to change.
     matched = {f.path for f in found}
     unmatched = [
-        (f.path, unmatched_reason(job.pattern, fmt))
+        (f, unmatched_reason(job.pattern, fmt))
         for f in list_files(spark, job.uri, "*") or []
-        if f.path not in matched and f.path not in done
+        if f.path not in matched and not done.holds(f, job.redeliveries)
     ]
-    bad_files: list[tuple[str, str]] = list(unmatched)
+    bad_files: list[tuple[SourceFile, str]] = list(unmatched)
     good: list[tuple[SourceFile, DataFrame]] = []
     for f in batch:
         try:
-            good.append((f, read_file(spark, fmt, options, f.path)))
+            df = read_file(spark, fmt, options, f.path)
+            good.append((f, df.withColumn(MODIFIED_AT, F.timestamp_micros(F.lit(f.modified_micros)))))
         except Exception as exc:  # any parse failure quarantines the file, never the run
-            bad_files.append((f.path, _reason(exc)))
+            bad_files.append((f, _reason(exc)))
 
     ingested_at = F.current_timestamp()
     rows_landed = rows_quarantined = 0
@@ -238,6 +285,7 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
                     F.lit(f"malformed {fmt} record").alias("reason"),
                     F.col(CORRUPT).alias("record"),
                     F.col(SOURCE_ROW),
+                    F.col(MODIFIED_AT),
                 )
             )
             df = df.where(F.col(CORRUPT).isNull()).drop(CORRUPT)
@@ -247,8 +295,10 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
     files_with_rows: set[str] = set()
     if data_frames:
         data = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), data_frames)
-        data_columns = [c for c in data.columns if c not in ("_source_file", SOURCE_ROW)]
-        data = data.select(*data_columns, "_source_file", SOURCE_ROW, ingested_at.alias("_ingested_at"))
+        data_columns = [c for c in data.columns if c not in ("_source_file", SOURCE_ROW, MODIFIED_AT)]
+        data = data.select(
+            *data_columns, "_source_file", SOURCE_ROW, MODIFIED_AT, ingested_at.alias("_ingested_at")
+        )
         per_file = data.groupBy("_source_file").agg(F.count("*").alias("n")).collect()
         counts = {r["_source_file"]: int(r["n"]) for r in per_file}
         rows_landed = int(sum(counts.values()))
@@ -256,23 +306,23 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
         if rows_landed:
             _append(spark, data, table)
 
-    quarantine_rows = [(path, reason, None, None) for path, reason in bad_files]
+    quarantine_rows = [(f.path, reason, None, None, f.modified_micros) for f, reason in bad_files]
     if quarantine_rows or quarantine_frames:
         frames = list(quarantine_frames)
         if quarantine_rows:
-            frames.append(
-                spark.createDataFrame(
-                    quarantine_rows, f"_source_file string, reason string, record string, {SOURCE_ROW} long"
-                )
+            files = spark.createDataFrame(
+                quarantine_rows,
+                f"_source_file string, reason string, record string, {SOURCE_ROW} long, modified long",
             )
+            frames.append(files.withColumn(MODIFIED_AT, F.timestamp_micros("modified")).drop("modified"))
         quarantine = reduce(lambda a, b: a.unionByName(b), frames)
         quarantine = quarantine.withColumn("_ingested_at", ingested_at).withColumn("_run_id", F.lit(run_id))
         rows_quarantined = quarantine.count()
         if rows_quarantined:
             _append(spark, quarantine, quarantine_table)
 
-    for path, reason in bad_files:
-        pipes.log.warning(f"quarantined {path}: {reason}")
+    for f, reason in bad_files:
+        pipes.log.warning(f"quarantined {f.path}: {reason}")
 
     result = FilesLandingResult(
         table=table,
@@ -286,7 +336,7 @@ def land(pipes: PipesContext, spark: SparkSession, job: FilesLandingInput) -> Fi
         files_seen=len(found),
         files_backlog=backlog,
         files_unmatched=len(unmatched),
-        quarantined_files=bad_files,
+        quarantined_files=[(f.path, reason) for f, reason in bad_files],
     )
     if table_exists(spark, table):
         result.columns = schema_columns(spark.table(table).schema)

@@ -262,7 +262,7 @@ def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key
         spark.conf.set("spark.wap.branch", branch)
         try:
             with recording_raw_snapshot(spark, current):
-                loads.write(spark, table, batch, load, columns)
+                counted = loads.write(spark, table, batch, load, columns)
         finally:
             spark.conf.unset("spark.wap.branch")
         mark("write_branch")
@@ -273,7 +273,7 @@ def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key
         results = audits.run_audits(spark, job, branch, batch, rows, rejected, examples)
         mark("audit")
         passed = all(a.passed for a in results)
-        changes = row_changes(summary)
+        changes = counted or row_changes(summary)
         if passed and load.type == "full":
             # Before publishing: `main` still holds the load being replaced.
             changes = loads.full_changes(spark, table, branch, columns, load)

@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -54,13 +55,15 @@ def _rows() -> list[list[str]]:
     ]
 
 
-def _write_export(folder: Path, rows: list[list[str]]) -> Path:
+def _write_export(
+    folder: Path, rows: list[list[str]], file: str = "focus-2026-11-00001.csv.gz", header: list[str] = HEADER
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.writer(text, quoting=csv.QUOTE_MINIMAL)  # doubles a quote inside a quoted value
-    writer.writerow(HEADER)
+    writer.writerow(header)
     writer.writerows(rows)
-    path = folder / "focus-2026-11-00001.csv.gz"
+    path = folder / file
     path.write_bytes(gzip.compress(text.getvalue().encode()))
     return path
 
@@ -74,25 +77,36 @@ def _file_totals(path: Path) -> dict[str, Decimal]:
     return dict(totals)
 
 
-def test_a_gzip_csv_focus_export_lands_whole_and_reconciles_to_the_file(tmp_path: Path, spark) -> None:
-    name = f"it_focus_{uuid.uuid4().hex[:8]}"
+def _focus_product(
+    tmp_path: Path, prefix: str, load: str = "{type: append, reject_threshold: 0}", columns=COLUMNS
+):
+    """A FOCUS CSV export product reading `tmp_path/drops/` (the literal NULL the export writes is null)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     text = product_yaml(
         name,
-        description="A FOCUS export as CSV, for the cost export test.",
+        description="A FOCUS export as CSV, for the cost export tests.",
         owner="platform/finops/#finops",
         source="files: {uri: ./drops/, format: csv, options: {nullValue: 'NULL'}}",
-        load="{type: append, reject_threshold: 0}",
-        schema=COLUMNS,
+        load=load,
+        schema=columns,
     )
-    product = write_product(tmp_path, text, name)
+    return write_product(tmp_path, text, name)
+
+
+def _land_and_standardize(product, spark, raise_on_error: bool = True) -> dg.ExecuteInJobResult:
+    return dg.materialize(
+        [files_landing_assets([product]), *standardize_assets([product], get_settings())],
+        resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
+        raise_on_error=raise_on_error,
+    )
+
+
+def test_a_gzip_csv_focus_export_lands_whole_and_reconciles_to_the_file(tmp_path: Path, spark) -> None:
+    product = _focus_product(tmp_path, "it_focus")
     export = _write_export(tmp_path / "drops", _rows())
     (tmp_path / "drops" / "manifest.xlsx").write_bytes(b"not a csv")  # delivered beside it, never read
 
-    result = dg.materialize(
-        [files_landing_assets([product]), *standardize_assets([product], get_settings())],
-        resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
-    )
-    assert result.success
+    assert _land_and_standardize(product, spark).success
 
     raw = spark.table(f"raw.{product.name}")
     assert raw.count() == 5  # every row of the gzip file, the identical pair included
@@ -123,28 +137,150 @@ def test_a_gzip_csv_focus_export_lands_whole_and_reconciles_to_the_file(tmp_path
 
 
 def test_a_tags_text_that_is_not_a_map_blocks_the_bill(tmp_path: Path, spark) -> None:
-    name = f"it_focus_bad_{uuid.uuid4().hex[:8]}"
-    text = product_yaml(
-        name,
-        description="A FOCUS export as CSV with one broken row, for the cost export test.",
-        owner="platform/finops/#finops",
-        source="files: {uri: ./drops/, format: csv, options: {nullValue: 'NULL'}}",
-        load="{type: append, reject_threshold: 0}",
-        schema=COLUMNS,
-    )
-    product = write_product(tmp_path, text, name)
+    product = _focus_product(tmp_path, "it_focus_bad")
     rows = _rows()
     rows[2][5] = '["not", "a", "map"]'
     _write_export(tmp_path / "drops", rows)
 
-    result = dg.materialize(
-        [files_landing_assets([product]), *standardize_assets([product], get_settings())],
-        resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
-        raise_on_error=False,
-    )
+    result = _land_and_standardize(product, spark, raise_on_error=False)
 
     assert not result.success
     (audit,) = result.get_asset_check_evaluations()
     detail = audit.metadata["reject_share"].value
     assert "1 of 5 rows rejected" in detail and "#000000000003: tags: value" in detail
     assert spark.table(f"std.{product.name}").count() == 0  # nothing of the bill published
+
+
+# A billing period's re-deliveries: the FOCUS columns above and the period each line item belongs to.
+PERIOD_HEADER = [*HEADER, "BillingPeriodStart"]
+PERIOD_COLUMNS = COLUMNS + "{name: billing_period_start, type: timestamp, required: true}\n"
+
+
+def _item(day: str, service: str, cost: str, period: str) -> list[str]:
+    return ["111", f"{day}T00:00:00Z", "Usage", service, cost, "{}", f"{period}-01T00:00:00Z"]
+
+
+def _delivered(folder: Path, file: str, items: list[list[str]], written: float) -> Path:
+    """One export file of a delivery; `written`: its modification time (AWS writes each delivery later)."""
+    path = _write_export(folder, items, file, PERIOD_HEADER)
+    os.utime(path, (written, written))
+    return path
+
+
+def _published(spark, product) -> dict[str, list[tuple[str, Decimal]]]:
+    """std's line items per billing period, as sorted (service, cost) pairs."""
+    items: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    for r in spark.table(f"std.{product.name}").collect():
+        items[r["billing_period_start"].strftime("%Y-%m")].append((r["service_name"], r["billed_cost"]))
+    return {period: sorted(pairs) for period, pairs in items.items()}
+
+
+def _expected(*files: Path) -> dict[str, list[tuple[str, Decimal]]]:
+    """The same, read from the delivered files themselves."""
+    items: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    for path in files:
+        with gzip.open(path, "rt", newline="") as f:
+            for row in csv.DictReader(f):
+                items[row["BillingPeriodStart"][:7]].append((row["ServiceName"], Decimal(row["BilledCost"])))
+    return {period: sorted(pairs) for period, pairs in items.items()}
+
+
+def _std_changes(result: dg.ExecuteInJobResult, product) -> tuple[int, int, int]:
+    (event,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.path == ["std", product.name]
+    ]
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    return metadata["rows_inserted"], metadata["rows_updated"], metadata["rows_deleted"]
+
+
+def test_a_redelivered_billing_period_replaces_that_periods_rows(tmp_path: Path, spark) -> None:
+    product = _focus_product(
+        tmp_path,
+        "it_focus_redelivery",
+        load="{type: replace, key: [billing_period_start], reject_threshold: 0}",
+        columns=PERIOD_COLUMNS,
+    )
+    drops, t0 = tmp_path / "drops", 1_780_000_000.0
+    october = _delivered(
+        drops / "BILLING_PERIOD=2026-10" / "20261102T0600Z",
+        "part-00001.csv.gz",
+        [
+            _item("2026-10-30", "Amazon EC2", "1.00", "2026-10"),
+            _item("2026-10-31", "Amazon S3", "2.00", "2026-10"),
+        ],
+        t0,
+    )
+    first = _delivered(
+        drops / "BILLING_PERIOD=2026-11" / "20261105T0600Z",
+        "part-00001.csv.gz",
+        [
+            _item("2026-11-01", "Amazon EC2", "10.00", "2026-11"),
+            _item("2026-11-02", "Amazon RDS", "20.00", "2026-11"),
+            _item("2026-11-03", "Amazon S3", "30.00", "2026-11"),
+        ],
+        t0 + 60,
+    )
+    assert _land_and_standardize(product, spark).success
+    assert _published(spark, product) == _expected(october, first)
+
+    # AWS delivers November again in a folder of its own, in two files: EC2 re-rated (10 -> 12), RDS
+    # gone, S3 unchanged, a new MSK line; a stale row of the first delivery must not survive.
+    second_folder = drops / "BILLING_PERIOD=2026-11" / "20261203T0600Z"
+    second = [
+        _delivered(
+            second_folder,
+            "part-00001.csv.gz",
+            [
+                _item("2026-11-01", "Amazon EC2", "12.00", "2026-11"),
+                _item("2026-11-03", "Amazon S3", "30.00", "2026-11"),
+            ],
+            t0 + 120,
+        ),
+        _delivered(
+            second_folder,
+            "part-00002.csv.gz",
+            [_item("2026-11-04", "Amazon MSK", "5.00", "2026-11")],
+            t0 + 121,
+        ),
+    ]
+    result = _land_and_standardize(product, spark)
+    assert result.success
+    assert _published(spark, product) == _expected(october, *second)
+    assert _published(spark, product)["2026-11"] == [
+        ("Amazon EC2", Decimal("12.0000000000")),
+        ("Amazon MSK", Decimal("5.0000000000")),
+        ("Amazon S3", Decimal("30.0000000000")),
+    ]
+    assert _std_changes(result, product) == (3, 0, 3)  # the second delivery's rows in, the first's out
+
+    # Delivered as an overwrite: AWS rewrites a file in place. part-00001 now holds only S3; part-00002
+    # MSK re-rated and one more line. Both land again; nothing of their earlier versions survives.
+    rewritten = [
+        _delivered(
+            second_folder,
+            "part-00001.csv.gz",
+            [_item("2026-11-03", "Amazon S3", "30.00", "2026-11")],
+            t0 + 180,
+        ),
+        _delivered(
+            second_folder,
+            "part-00002.csv.gz",
+            [
+                _item("2026-11-04", "Amazon MSK", "6.00", "2026-11"),
+                _item("2026-11-05", "AWS Lambda", "0.50", "2026-11"),
+            ],
+            t0 + 181,
+        ),
+    ]
+    result = _land_and_standardize(product, spark)
+    assert result.success
+    assert _published(spark, product) == _expected(october, *rewritten)
+    # By position: part-00001's row 1 (S3) and part-00002's row 1 (MSK) replace theirs, Lambda is
+    # new, part-00001's row 2 is no more.
+    assert _std_changes(result, product) == (1, 2, 1)
+
+    # Nothing delivered since: a rerun lands nothing and publishes the same bill.
+    raw_rows = spark.table(f"raw.{product.name}").count()
+    assert _land_and_standardize(product, spark).success
+    assert spark.table(f"raw.{product.name}").count() == raw_rows == 2 + 3 + 3 + 3
+    assert _published(spark, product) == _expected(october, *rewritten)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -96,6 +97,21 @@ def test_files_land_once_and_corrupt_files_go_to_quarantine(tmp_path: Path, spar
     assert spark.table(quarantine).count() == len(bad)
     assert _meta(second, "rows_landed") == 0
     assert _meta(second, "iceberg_snapshot_id") == snapshot
+
+    # Each row records when its file was written; rewriting a file in place does not land it again for
+    # a product that is not `replace` (exactly once per file).
+    written = {
+        r[0]: r[1]
+        for r in spark.sql(
+            f"select _source_file, unix_millis(max(_source_modified_at)) from {table} group by 1"
+        ).collect()
+    }
+    assert {Path(p).name: ms for p, ms in written.items()} == {
+        f.name: f.stat().st_mtime_ns // 1_000_000 for f in sorted(drops.glob(f"{product.name}-*.{fmt}"))
+    }
+    touched = next(drops.glob(f"{product.name}-*.{fmt}"))
+    os.utime(touched, (touched.stat().st_mtime + 60, touched.stat().st_mtime + 60))
+    assert _meta(_materialize(product), "rows_landed") == 0
 
     # A new file lands alone.
     demo_files.generate(product, drops, files=1, rows_per_file=15, first_file=3)

@@ -255,7 +255,30 @@ CASES = [
         {},
         "load.type",
         "'merge' is not allowed",
-        "append, full, scd2, upsert",
+        "append, full, replace, scd2, upsert",
+    ),
+    (
+        "replace-on-kafka",
+        [("type: upsert", "type: replace")],
+        {},
+        "load.type",
+        "load type replace is built for files products only: a kafka source has no deliveries",
+        "use upsert with key:",
+    ),
+    (
+        "replace-without-key",
+        [
+            (
+                "  kafka:\n    topic: checkout.order.v1\n    format: json\n    schema: schemas/order.json\n",
+                "  files: {uri: ./drops/, format: parquet}\n",
+            ),
+            ("type: upsert", "type: replace"),
+            ("  key: [order_id]\n", ""),
+        ],
+        {},
+        "load.key",
+        "load type replace needs a key: the column(s) whose rows a new delivery replaces",
+        "key: [bill_billing_period_start_date]",
     ),
     (
         "upsert-without-key",

@@ -47,7 +47,7 @@ FilesFormat = Literal["parquet", "json", "csv"]
 Compatibility = Literal[
     "NONE", "BACKWARD", "FORWARD", "FULL", "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"
 ]
-LoadType = Literal["append", "full", "upsert", "scd2"]
+LoadType = Literal["append", "full", "upsert", "scd2", "replace"]
 Severity = Literal["warn", "error"]
 QualityKind = Literal["row_count", "freshness", "not_null", "unique", "accepted_values", "range", "sql"]
 
@@ -213,9 +213,14 @@ class Column(SpecModel):
 class Load(SpecModel):
     """How new data is written into the published table."""
 
-    type: LoadType = Field(description="append | full | upsert | scd2.")
+    type: LoadType = Field(
+        description="append | full | upsert | scd2 | replace (files: each delivery replaces the rows of "
+        "every key value it holds, e.g. a billing period re-delivered)."
+    )
     key: list[Identifier] = Field(
-        default_factory=list, description="Key columns; required for upsert and scd2."
+        default_factory=list,
+        description="Key columns; required for upsert and scd2. For replace: the column(s) a delivery "
+        "replaces, e.g. [bill_billing_period_start_date].",
     )
     version_by: Identifier | None = Field(
         None, description="Column deciding which record wins for the same key (e.g. updated_at)."

@@ -120,6 +120,12 @@ def _check_load(spec: SpecFile, product: DataProduct, columns: dict[str, str]) -
             f"load type {load.type} needs a key",
             "add key: [<column>] naming the column(s) that identify a record",
         )
+    if load.type == "replace" and not load.key:
+        spec.report(
+            ("load", "key"),
+            "load type replace needs a key: the column(s) whose rows a new delivery replaces",
+            "add key: [<column>], e.g. the billing period (key: [bill_billing_period_start_date])",
+        )
     for index, name in enumerate(load.key):
         loc = ("load", "key", index)
         if _require_column(spec, loc, name, columns) and _base_type(columns[name]) in (
@@ -182,6 +188,13 @@ def _check_load(spec: SpecFile, product: DataProduct, columns: dict[str, str]) -
 def _check_built(spec: SpecFile, product: DataProduct) -> None:
     """Refuse the combinations the platform would accept and then not build (no field silently dropped)."""
     load, kind = product.load, product.source.kind
+    if load.type == "replace" and kind != "files":
+        spec.report(
+            ("load", "type"),
+            f"load type replace is built for files products only: a {kind} source has no deliveries "
+            "that replace each other",
+            "use upsert with key: (the latest version per key wins)",
+        )
     if kind == "sql":
         # SQL products are dbt models (tooling/codegen/sql_products.py): no scd2 materialization, no
         # std step (so no rejects), a merge that keeps the latest run's row, no vault staging.
@@ -219,7 +232,7 @@ def _check_built(spec: SpecFile, product: DataProduct) -> None:
     vault = product.vault
     if (
         load.version_by is not None
-        and load.type in ("append", "full")
+        and load.type in ("append", "full", "replace")
         and not (vault.hubs or vault.links or vault.satellites)
     ):
         spec.report(

@@ -36,6 +36,7 @@ def landing_input(product: DataProduct, prefix: str = "") -> FilesLandingInput:
         options=dict(files.reader_options),
         table=naming.raw_table(product.name, prefix),
         quarantine_table=naming.quarantine_table(product.name, prefix),
+        redeliveries=product.load.type == "replace",
     )
 
 

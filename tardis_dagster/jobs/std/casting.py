@@ -22,7 +22,8 @@ from tardis_dagster.jobs.tables import quote
 SOURCE_ID = "_source_id"
 LOADED_AT = "_loaded_at"
 SOURCE_ROW = "_source_row"
-METADATA_COLUMNS = ("_source_file", SOURCE_ROW, "_ingested_at")
+MODIFIED_AT = "_source_modified_at"
+METADATA_COLUMNS = ("_source_file", SOURCE_ROW, MODIFIED_AT, "_ingested_at")
 # Row numbers zero-padded so text order is file order (row 10 after row 9), as the vault orders ids.
 ROW_DIGITS = 12
 
@@ -190,8 +191,12 @@ def typed(
             value = hmac_sha256(value)
         casts.append(value.alias(name))
     reason = F.concat_ws("; ", *errors)
+    # A replace load picks each period's latest delivery by when its files were written.
+    written = F.col(MODIFIED_AT) if MODIFIED_AT in df.columns else F.lit(None).cast("timestamp")
+    delivery = [written.alias(MODIFIED_AT)] if job.load.type == "replace" else []
     staged = df.select(
         *casts,
+        *delivery,
         source_id(sources, keyed=has_pii, has_rows=SOURCE_ROW in df.columns).alias(SOURCE_ID),
         F.when(reason != "", reason).alias("_reason"),
         _raw_text(sources),

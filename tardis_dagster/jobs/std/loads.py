@@ -8,7 +8,12 @@
   (`changes.unrecorded_versions`, `standardize.append_changes`);
 - scd2: history per key; each version's `valid_from` is its `version_by` value, `valid_to` the next
   version's, `is_current` the last one. Out-of-order versions are placed by recomputing the history of
-  the touched keys only, then merging the inserted versions and the closed intervals.
+  the touched keys only, then merging the inserted versions and the closed intervals;
+- replace (files): each delivery replaces the rows of every key value it holds (a billing period
+  re-delivered). A delivery is the folder its files land in (AWS's BILLING_PERIOD=... or assembly
+  folder); a file rewritten in place is delivered again. Per key value the latest delivery (its newest
+  file) wins: rows of that key from other folders, and rows of a re-delivered file it no longer holds,
+  are deleted in the same MERGE that writes the new rows.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from pyspark.sql.window import Window
 
 from tardis_dagster.core.jobs_io import LoadPolicy
-from tardis_dagster.jobs.std.casting import LOADED_AT, SOURCE_ID
+from tardis_dagster.jobs.std.casting import LOADED_AT, MODIFIED_AT, SOURCE_ID
 from tardis_dagster.jobs.tables import current_snapshot_id, quote
 
 VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
@@ -60,7 +65,41 @@ def batch_rows(good: DataFrame, load: LoadPolicy) -> DataFrame:
         return _first(good, key, [*order, last])
     if load.type == "scd2":
         return _first(good, [*key, F.col(quote(history_order(load)))], [last])
+    if load.type == "replace":
+        return latest_deliveries(good, load)
     return distinct_records(good)
+
+
+def source_file(source_id: Column) -> Column:
+    """The file a file record's `_source_id` (`<file>#<row>`) names."""
+    return F.regexp_extract(source_id, r"^(.*)#[^#]*$", 1)
+
+
+def delivery_folder(source_id: Column) -> Column:
+    """The folder a file record was delivered in: one delivery of an export (AWS writes each into a
+    BILLING_PERIOD=... or assembly-id folder of its own)."""
+    return F.regexp_extract(source_file(source_id), r"^(.*)/[^/]*$", 1)
+
+
+def latest_deliveries(good: DataFrame, load: LoadPolicy) -> DataFrame:
+    """Of a replace batch, what the latest delivery of each key value holds.
+
+    A file landed more than once in the batch counts in its newest version only; per key value, the
+    folder of the newest file wins (ties: the greatest folder name, so a rerun decides alike).
+    """
+    written = F.coalesce(F.col(MODIFIED_AT), F.timestamp_micros(F.lit(0)))
+    rows = good.withColumn("_file", source_file(F.col(SOURCE_ID))).withColumn("_written", written)
+    newest = Window.partitionBy("_file")
+    rows = rows.withColumn("_newest", F.max("_written").over(newest)).where("_written = _newest")
+    rows = rows.withColumn("_folder", delivery_folder(F.col(SOURCE_ID)))
+    per_key = Window.partitionBy(*[F.col(quote(k)) for k in load.key]).orderBy(
+        F.col("_written").desc(), F.col("_folder").desc()
+    )
+    rows = rows.withColumn("_winner", F.first("_folder").over(per_key))
+    latest = rows.where(F.col("_folder") == F.col("_winner")).drop(
+        "_file", "_written", "_newest", "_folder", "_winner"
+    )
+    return distinct_records(latest)
 
 
 def _first(df: DataFrame, partition: list, order: list) -> DataFrame:
@@ -68,9 +107,17 @@ def _first(df: DataFrame, partition: list, order: list) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
 
 
-def write(spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy, columns: list[str]) -> None:
-    """Write `batch` into `table` (the session's WAP branch is set by the caller) per the load type."""
+def write(
+    spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy, columns: list[str]
+) -> dict[str, int] | None:
+    """Write `batch` into `table` (the session's WAP branch is set by the caller) per the load type.
+
+    Returns the rows inserted, updated and deleted where the load counts them itself (replace), else
+    None (they are read from the commit's snapshot summary).
+    """
     view = "tardis_std_batch"
+    if load.type == "replace":
+        return replace_deliveries(spark, table, batch, load)
     if load.type == "scd2":
         batch = scd2_changes(spark, table, batch, load, columns)
     batch.createOrReplaceTempView(view)
@@ -94,6 +141,52 @@ def write(spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy, c
             f"WHEN MATCHED THEN UPDATE SET t.{VALID_TO} = s.{VALID_TO}, t.{IS_CURRENT} = s.{IS_CURRENT} "
             "WHEN NOT MATCHED THEN INSERT *"
         )
+    return None
+
+
+def replace_deliveries(spark: SparkSession, table: str, batch: DataFrame, load: LoadPolicy) -> dict[str, int]:
+    """One MERGE: the batch's rows written by source id (a re-delivered file's row replaces the row at
+    its position), and deleted the published rows of each key value the batch holds that came from
+    another delivery folder, or from a file of the batch that no longer holds them."""
+    puts = batch.drop(MODIFIED_AT)
+    key = [quote(k) for k in load.key]
+    published = spark.table(table).select(
+        SOURCE_ID,
+        *key,
+        source_file(F.col(SOURCE_ID)).alias("_file"),
+        delivery_folder(F.col(SOURCE_ID)).alias("_folder"),
+    )
+    winners = puts.select(*key, delivery_folder(F.col(SOURCE_ID)).alias("_winner")).distinct()
+    files = puts.select(source_file(F.col(SOURCE_ID)).alias("_file")).distinct()
+    other_delivery = published.join(winners, list(load.key)).where(F.col("_folder") != F.col("_winner"))
+    shrunk_file = published.join(files, "_file", "left_semi")
+    stale = (
+        other_delivery.select(SOURCE_ID)
+        .unionByName(shrunk_file.select(SOURCE_ID))
+        .distinct()
+        .join(puts.select(SOURCE_ID), SOURCE_ID, "left_anti")
+    )
+    # Materialized: the MERGE must not re-read the table it is writing.
+    source = (
+        puts.withColumn("_tardis_delete", F.lit(False))
+        .unionByName(stale.withColumn("_tardis_delete", F.lit(True)), allowMissingColumns=True)
+        .localCheckpoint()
+    )
+    written = source.where("NOT _tardis_delete")
+    deleted = source.where("_tardis_delete").count()
+    updated = written.join(published.select(SOURCE_ID), SOURCE_ID, "left_semi").count()
+    inserted = written.count() - updated
+    view = "tardis_std_batch"
+    source.createOrReplaceTempView(view)
+    names = [quote(c) for c in spark.table(table).columns]
+    spark.sql(
+        f"MERGE INTO {table} t USING {view} s ON t.{SOURCE_ID} = s.{SOURCE_ID} "
+        "WHEN MATCHED AND s._tardis_delete THEN DELETE "
+        f"WHEN MATCHED THEN UPDATE SET {', '.join(f't.{n} = s.{n}' for n in names)} "
+        f"WHEN NOT MATCHED AND NOT s._tardis_delete THEN INSERT ({', '.join(names)}) "
+        f"VALUES ({', '.join(f's.{n}' for n in names)})"
+    )
+    return {"inserted": inserted, "updated": updated, "deleted": deleted}
 
 
 def _on(columns: list[str]) -> str:
