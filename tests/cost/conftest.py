@@ -62,6 +62,17 @@ def run_dbt(tmp: Path, source_schema: str, out_schema: str, inputs: list[str]) -
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
+def model_bill(
+    spark, products: dict[str, DataProduct], tmp: Path, source: str, out: str, inputs: list[str], **rows
+) -> str:
+    """Each cost product's `rows` (none where not given) as std-shaped tables in `source`, modelled by
+    one dbt build into `out` from `inputs`; returns `out`."""
+    for name, product in products.items():
+        write_source_table(spark, source, product, rows.get(name, []))
+    run_dbt(tmp, source, out, inputs)
+    return out
+
+
 @pytest.fixture(scope="session")
 def demo_bill(catalog) -> cost_demo.CostDemo:
     """Two months of the demo bill (September and October 2026)."""
@@ -71,13 +82,15 @@ def demo_bill(catalog) -> cost_demo.CostDemo:
 @pytest.fixture(scope="session")
 def demo_cost_tables(spark, demo_bill, cost_products, tmp_path_factory) -> str:
     """The demo bill in std-shaped tables, modelled by dbt from both inputs; returns the output schema."""
-    rows = {
-        "aws_cur": demo_bill.cur,
-        "focus_costs": demo_bill.focus,
-        "k8s_allocations": demo_bill.allocations,
-        "platform_telemetry": demo_bill.telemetry,
-    }
-    for name, product in cost_products.items():
-        write_source_table(spark, DEMO_SRC, product, rows[name])
-    run_dbt(tmp_path_factory.mktemp("dbt_demo"), DEMO_SRC, DEMO_OUT, ["cur", "focus"])
-    return DEMO_OUT
+    return model_bill(
+        spark,
+        cost_products,
+        tmp_path_factory.mktemp("dbt_demo"),
+        DEMO_SRC,
+        DEMO_OUT,
+        ["cur", "focus"],
+        aws_cur=demo_bill.cur,
+        focus_costs=demo_bill.focus,
+        k8s_allocations=demo_bill.allocations,
+        platform_telemetry=demo_bill.telemetry,
+    )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import HAND_OUT, HAND_SRC, run_dbt, write_source_table
+from conftest import HAND_OUT, HAND_SRC, model_bill
 
 pytestmark = pytest.mark.platform
 
@@ -150,15 +150,16 @@ def hand_tables(spark, cost_products, tmp_path_factory) -> str:
         _telemetry("b", "recipes", "operations", "menu", 100.0),
         *(_telemetry(f"blend-{p}", p, t, s, cpu, mem, "emr-app-blend") for p, t, s, cpu, mem in BLEND_STEPS),
     ]
-    for name, rows in (
-        ("aws_cur", cur),
-        ("focus_costs", []),
-        ("k8s_allocations", []),
-        ("platform_telemetry", telemetry),
-    ):
-        write_source_table(spark, HAND_SRC, cost_products[name], rows)
-    run_dbt(tmp_path_factory.mktemp("dbt_hand"), HAND_SRC, HAND_OUT, ["cur"])
-    return HAND_OUT
+    return model_bill(
+        spark,
+        cost_products,
+        tmp_path_factory.mktemp("dbt_hand"),
+        HAND_SRC,
+        HAND_OUT,
+        ["cur"],
+        aws_cur=cur,
+        platform_telemetry=telemetry,
+    )
 
 
 def test_amortized_cost_follows_the_line_item_type_rules(spark, hand_tables) -> None:
@@ -301,25 +302,49 @@ def multi_cloud_tables(spark, cost_products, tmp_path_factory) -> str:
         _focus(3, "Microsoft", "Usage", "7.50", {"tribe": "operations", "squad": "menu"}),
         _focus(4, "Oracle", "Usage", "2.25"),  # untagged
     ]
-    for name, rows in (
-        ("aws_cur", []),
-        ("focus_costs", focus),
-        ("k8s_allocations", []),
-        ("platform_telemetry", []),
-    ):
-        write_source_table(spark, source, cost_products[name], rows)
-    run_dbt(tmp_path_factory.mktemp("dbt_multi"), source, out, ["focus"])
-    return out
+    # The company's CUR holds the same AWS charges (the FOCUS file's other providers are not in it).
+    cur = [
+        _cur(
+            1,
+            "Usage",
+            tags={"user_tribe": "consumer", "user_squad": "checkout"},
+            line_item_unblended_cost=Decimal("10.00"),
+        ),
+        _cur(2, "Tax", line_item_unblended_cost=Decimal("1.00")),
+    ]
+    # FOCUS first: the reports read the first input.
+    return model_bill(
+        spark,
+        cost_products,
+        tmp_path_factory.mktemp("dbt_multi"),
+        source,
+        out,
+        ["focus", "cur"],
+        aws_cur=cur,
+        focus_costs=focus,
+    )
 
 
 def test_a_multi_cloud_focus_file_reconciles_per_provider(spark, multi_cloud_tables) -> None:
     # A FOCUS export holding AWS, Azure and OCI charges is three bills, each reconciled on its own.
     rows = spark.sql(f"select * from {multi_cloud_tables}.cost_reconciliation").collect()
-    got = {r["provider"]: (r["bill_effective_cost"], r["allocated_cost"], r["difference"]) for r in rows}
+    got = {
+        (r["cost_input"], r["provider"]): (r["bill_effective_cost"], r["allocated_cost"], r["difference"])
+        for r in rows
+    }
     assert got == {
-        "AWS": (Decimal("11.00"), Decimal("10.00"), 0),
-        "Microsoft": (Decimal("7.50"), Decimal("7.50"), 0),
-        "Oracle": (Decimal("2.25"), Decimal("0"), 0),
+        ("focus", "AWS"): (Decimal("11.00"), Decimal("10.00"), 0),
+        ("focus", "Microsoft"): (Decimal("7.50"), Decimal("7.50"), 0),
+        ("focus", "Oracle"): (Decimal("2.25"), Decimal("0"), 0),
+        ("cur", "AWS"): (Decimal("11.00"), Decimal("10.00"), 0),
+    }
+    # CUR against FOCUS per provider: AWS agrees to the cent; the others have no CUR to compare with.
+    compared = spark.sql(f"select * from {multi_cloud_tables}.cost_input_comparison").collect()
+    assert {(r["provider"], r["tribe"], r["cur_cost"], r["focus_cost"]) for r in compared} == {
+        ("AWS", "consumer", Decimal("10.00"), Decimal("10.00")),
+        ("AWS", "(shared)", Decimal("1.00"), Decimal("1.00")),
+        ("Microsoft", "operations", None, Decimal("7.50")),
+        ("Oracle", "(unallocated)", None, Decimal("2.25")),
     }
     daily = spark.sql(
         f"select provider, squad, sum(effective_cost) as cost from {multi_cloud_tables}.cost_daily "
