@@ -210,6 +210,10 @@ def row_changes(summary: dict[str, str]) -> dict[str, int]:
 def standardize(spark: SparkSession, job: StandardizeInput, run_id: str, pii_key: bytes) -> StandardizeResult:
     """One incremental run; returns what it read, wrote and rejected, and whether it published."""
     table, load, changes_table = job.table, job.load, job.changes_table
+    # A wide contract's casts and reject reasons send Spark's constraint propagation (filters inferred
+    # over every alias) into minutes of planning and an exhausted driver heap (a 45-column bill);
+    # std's plans gain nothing from the inferred filters.
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
     phases: dict[str, float] = {}
     mark = _phase_clock(phases)
     evolved = ensure_std_tables(spark, job)

@@ -11,17 +11,22 @@ import json
 import os
 import uuid
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
+from repo_root import PROJECT_ROOT
 from spec_builder import product_yaml, write_product
 
 from tardis_dagster.core.settings import get_settings
+from tardis_dagster.core.specs import load_catalog
 from tardis_dagster.defs.landing.files import files_landing_assets
 from tardis_dagster.defs.resources import SparkJobRunner
 from tardis_dagster.defs.standardize.assets import standardize_assets
+from tardis_dagster.tooling.demo import costs as cost_demo
 
 pytestmark = pytest.mark.platform
 
@@ -94,8 +99,9 @@ def _focus_product(
 
 
 def _land_and_standardize(product, spark, raise_on_error: bool = True) -> dg.ExecuteInJobResult:
+    products = product if isinstance(product, list) else [product]
     return dg.materialize(
-        [files_landing_assets([product]), *standardize_assets([product], get_settings())],
+        [files_landing_assets(products), *standardize_assets(products, get_settings())],
         resources={"spark": SparkJobRunner(spark_remote=get_settings().spark_remote)},
         raise_on_error=raise_on_error,
     )
@@ -284,3 +290,80 @@ def test_a_redelivered_billing_period_replaces_that_periods_rows(tmp_path: Path,
     assert _land_and_standardize(product, spark).success
     assert spark.table(f"raw.{product.name}").count() == raw_rows == 2 + 3 + 3 + 3
     assert _published(spark, product) == _expected(october, *rewritten)
+
+
+def _demo_product(tmp_path: Path, name: str):
+    """The demo's own cost spec, under a name of the test's own, reading `tmp_path/drops/<name>/`."""
+    text = (PROJECT_ROOT / "product_specs" / "platform" / f"{name}.yaml").read_text()
+    own = f"it_{name}_{uuid.uuid4().hex[:8]}"
+    text = text.replace(f"name: {name}\n", f"name: {own}\n", 1)
+    text = text.replace(f"../../.tardis/demo/files/{name}/", f"./drops/{name}/")
+    return write_product(tmp_path, text, own)
+
+
+def test_the_demo_bill_lands_as_aws_delivers_it(tmp_path: Path, spark) -> None:
+    cur, focus = _demo_product(tmp_path, "aws_cur"), _demo_product(tmp_path, "focus_costs")
+    products = load_catalog([PROJECT_ROOT / "product_specs"]).products
+    bill = cost_demo.generate(products, month=date(2026, 10, 1), months=2, seed=5)
+    written = cost_demo.write_files(bill, {"aws_cur": cur, "focus_costs": focus})
+    # Data Exports' layout: a folder per billing period and delivery; the open month delivered twice.
+    layout = sorted(p.relative_to(tmp_path / "drops").as_posix() for paths in written.values() for p in paths)
+    assert layout == [
+        "aws_cur/data/BILLING_PERIOD=2026-09/20261001T060000Z/aws_cur-00001.snappy.parquet",
+        "aws_cur/data/BILLING_PERIOD=2026-10/20261016T060000Z/aws_cur-00001.snappy.parquet",
+        "aws_cur/data/BILLING_PERIOD=2026-10/20261101T060000Z/aws_cur-00001.snappy.parquet",
+        "focus_costs/data/BILLING_PERIOD=2026-09/20261001T060000Z/focus_costs-00001.csv.gz",
+        "focus_costs/data/BILLING_PERIOD=2026-10/20261016T060000Z/focus_costs-00001.csv.gz",
+        "focus_costs/data/BILLING_PERIOD=2026-10/20261101T060000Z/focus_costs-00001.csv.gz",
+    ]
+
+    assert _land_and_standardize([cur, focus], spark).success
+
+    # raw keeps both deliveries of October (the early one with its estimate); std the final bill only.
+    for product, rows in ((cur, bill.cur), (focus, bill.focus)):
+        raw = spark.table(f"raw.{product.name}")
+        assert raw.where("_source_file like '%/20261016T060000Z/%'").count() > 0
+        std = spark.table(f"std.{product.name}")
+        assert std.count() == len(rows)
+        assert spark.table(f"std.{product.name}__rejects").count() == 0
+    cur_std = spark.table(f"std.{cur.name}")
+    assert cur_std.where("line_item_line_item_description like 'Estimated%'").count() == 0
+    published = {
+        (r[0].strftime("%Y-%m"), r[1])
+        for r in cur_std.groupBy("bill_billing_period_start_date")
+        .agg(F.sum("line_item_unblended_cost"))
+        .collect()
+    }
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for r in bill.cur:
+        expected[f"{r['bill_billing_period_start_date']:%Y-%m}"] += r["line_item_unblended_cost"]
+    # CUR Parquet carries amounts as doubles, as AWS writes them: equal to well under a cent.
+    assert {m for m, _ in published} == set(expected)
+    assert all(abs(total - expected[m]) < Decimal("0.000001") for m, total in published)
+    # The reservation's upfront fee is on the bill (and amortized away by the cost models).
+    (fee,) = cur_std.where("line_item_line_item_type = 'Fee'").collect()
+    assert fee["line_item_unblended_cost"] == Decimal("700.8") and fee["reservation_reservation_a_r_n"]
+
+    # FOCUS: per billing period and provider, exactly the bill (gzip CSV: amounts as written).
+    focus_std = spark.table(f"std.{focus.name}")
+    got = {
+        (r[0].strftime("%Y-%m"), r[1]): r[2]
+        for r in focus_std.groupBy("billing_period_start", "provider_name")
+        .agg(F.sum("effective_cost"))
+        .collect()
+    }
+    want: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in bill.focus:
+        want[(f"{r['billing_period_start']:%Y-%m}", r["provider_name"])] += r["effective_cost"]
+    assert got == dict(want) and {p for _, p in got} == {"AWS", "Microsoft"}
+    # Two line items alike in all but their CUR id are two identical FOCUS rows, both kept.
+    pairs = focus_std.where("charge_description like '%data transfer to US West%'").groupBy(
+        "billing_period_start"
+    )
+    assert sorted(r[1] for r in pairs.count().collect()) == [2, 2]
+    tags = (
+        focus_std.where("provider_name = 'Microsoft' and service_name = 'Azure OpenAI'")
+        .select("tags")
+        .first()
+    )
+    assert tags[0]["tribe"] == "marketing"

@@ -144,5 +144,8 @@ def costs(
     for name, paths in written.items():
         table.add_row(name, str(len(paths)), str(len(counts[name])), str(paths[0].parent))
     console.print(table)
-    total = bill.effective_total()
-    console.print(f"bill {bill.start:%Y-%m} to {last:%Y-%m}: effective cost {total:,.2f} USD")
+    aws, total = bill.effective_total(provider="AWS"), bill.effective_total()
+    console.print(
+        f"bill {bill.start:%Y-%m} to {last:%Y-%m}: effective cost {aws:,.2f} USD on AWS (CUR and FOCUS), "
+        f"{total - aws:,.2f} USD on Azure (FOCUS only)"
+    )

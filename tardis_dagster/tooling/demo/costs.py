@@ -1,19 +1,28 @@
 """A realistic, deterministic AWS bill for the demo company, in the four cost products' own formats.
 
 One seed gives one bill: CUR 2.0 line items (EKS, EMR Serverless, the Spark cluster, S3, MSK, data
-transfer; a savings plan and a reservation; tax, credit, refund; untagged resources), the same bill
-as a FOCUS 1.2 export, OpenCost allocations for both EKS clusters and the platform's own telemetry
-for every step and query that ran on the shared compute. Tags (tribe, squad, data_product) come from
-the demo specs, so costs land on the products people see in Dagster.
+transfer; a savings plan and a reservation with its upfront fee; tax, credit, refund; untagged
+resources; two line items alike in all but their id), the same bill as a FOCUS 1.2 export (plus the
+company's small Azure bill: a multi-provider FOCUS file), OpenCost allocations for both EKS clusters
+and the platform's own telemetry for every step and query that ran on the shared compute. Tags
+(tribe, squad, data_product) come from the demo specs, so costs land on the products people see in
+Dagster.
 
 Records are built with the contract's column names (what `std.<product>` holds); the writers rename
-them to what each export really calls them (FOCUS `BilledCost`, OpenCost `cpuCoreHours`).
+them to what each export really calls them (FOCUS `BilledCost`, OpenCost `cpuCoreHours`) and deliver
+them as AWS Data Exports do: CUR 2.0 as Parquet, FOCUS as gzip CSV, each billing period in
+`data/BILLING_PERIOD=YYYY-MM/<delivery>/`, the open month delivered twice (an early delivery, then
+the one that replaces it).
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
+import io
 import json
+import os
 import random
 import uuid
 from collections import defaultdict
@@ -78,13 +87,15 @@ class CostDemo:
     allocations: list[dict[str, Any]] = field(default_factory=list)
     telemetry: list[dict[str, Any]] = field(default_factory=list)
 
-    def effective_total(self, day: date | None = None) -> Decimal:
-        """The bill's total amortized cost (FOCUS EffectiveCost), for one day or the whole period."""
+    def effective_total(self, day: date | None = None, provider: str | None = None) -> Decimal:
+        """The bill's total amortized cost (FOCUS EffectiveCost), for one day or the whole period, of
+        one provider (`AWS`: what the CUR holds too) or of all."""
         return sum(
             (
                 r["effective_cost"]
                 for r in self.focus
-                if day is None or r["charge_period_start"].date() == day
+                if (day is None or r["charge_period_start"].date() == day)
+                and (provider is None or r["provider_name"] == provider)
             ),
             Decimal(0),
         )
@@ -621,6 +632,22 @@ def _monthly_charges(bill: _Bill, demo: CostDemo, month: date, month_rows: list[
         refund_day, ACCOUNT_DATA, "Refund", "AmazonS3", "Refund", "", None, 0, refund, refund,
         public=Decimal(0), description="Refund for a duplicated S3 charge",
     )  # fmt: skip
+    if month == demo.start:
+        # The reservation's partial upfront fee, paid when it was bought: amortized into the
+        # DiscountedUsage lines, so its effective cost is 0 (AWS CUR query library).
+        bill.line(
+            month, ACCOUNT_APPS, "Fee", "AmazonEC2", "USE1-HeavyUsage:r6i.xlarge", "RunInstances", RI_ARN, 1,
+            upfront * 8760, Decimal(0), public=Decimal(0), reservation_reservation_a_r_n=RI_ARN,
+            description="Sign up charge for subscription: 1 yr partial upfront r6i.xlarge reserved instance",
+        )  # fmt: skip
+    # Two line items alike in every column but their id (AWS bills some transfer so): FOCUS has no
+    # line-item id, so its export holds two identical rows, and both are cost.
+    for _ in range(2):
+        bill.line(
+            month + timedelta(days=14), ACCOUNT_SHARED, "Usage", "AWSDataTransfer", "USE1-USW2-AWS-Out-Bytes",
+            "InterRegion", None, 12.5, Decimal("0.25"), Decimal("0.25"), service="AWSDataTransfer",
+            description="$0.02 per GB - US East (N. Virginia) data transfer to US West (Oregon)",
+        )  # fmt: skip
     if month == DEMO_MONTH:
         fee = Decimal("500.00")
         bill.line(
@@ -662,7 +689,70 @@ def generate(
         current = _next_month(current)
     _fill_cur_columns(demo.cur)
     demo.focus = [row for cur in demo.cur for row in focus_rows(cur)]
+    # Its own generator, so the AWS bill of a seed stays what it was.
+    demo.focus += azure_rows(demo, owners, random.Random(seed + 1))  # noqa: S311 - demo data
     return demo
+
+
+AZURE_SUBSCRIPTION = "4d1e0c6a-7b2f-4c3e-9a51-demo00000001"
+
+
+def azure_rows(demo: CostDemo, owners: list[Owner], rng: random.Random) -> list[dict[str, Any]]:
+    """The company's small Azure bill as FOCUS rows (a FOCUS export may hold several providers): an
+    Azure OpenAI deployment one squad pays for, and untagged blob storage, every day."""
+    owner = next((o for o in owners if o.tribe == "marketing"), owners[0])
+    rows = []
+    day = demo.start
+    while day < demo.end:
+        period = _month_start(day)
+        common = {
+            "billing_account_id": "azure-ea-0001",
+            "sub_account_id": AZURE_SUBSCRIPTION,
+            "billing_period_start": _at(period),
+            "billing_period_end": _at(_next_month(period)),
+            "charge_period_start": _at(day),
+            "charge_period_end": _at(day + timedelta(days=1)),
+            "charge_category": "Usage",
+            "charge_class": None,
+            "charge_frequency": "Usage-Based",
+            "billing_currency": "USD",
+            "commitment_discount_id": None,
+            "commitment_discount_type": None,
+            "commitment_discount_status": None,
+            "provider_name": "Microsoft",
+            "region_id": "westeurope",
+            "sku_id": None,
+            "x_service_code": None,
+            "x_operation": None,
+        }
+        tokens = round(rng.uniform(2.0, 3.5), 3)  # millions of tokens
+        openai = _money(tokens * 15)
+        storage = _money(rng.uniform(3.0, 3.4))
+        for service, category, resource, quantity, unit, cost, tags in (
+            ("Azure OpenAI", "AI and Machine Learning", "oai-menu-suggestions", tokens, "1M Tokens", openai,
+             {"tribe": owner.tribe, "squad": owner.squad}),
+            ("Storage", "Storage", "stmarketingexports", 1024.0, "GB/Month", storage, {}),
+        ):  # fmt: skip
+            rows.append(
+                common
+                | {
+                    "charge_description": f"{service} usage",
+                    "billed_cost": cost,
+                    "effective_cost": cost,
+                    "list_cost": cost,
+                    "contracted_cost": cost,
+                    "consumed_quantity": quantity,
+                    "consumed_unit": unit,
+                    "service_name": service,
+                    "service_category": category,
+                    "resource_id": f"/subscriptions/{AZURE_SUBSCRIPTION}/resourceGroups/marketing/{resource}",
+                    "resource_type": None,
+                    "tags": tags,
+                    "x_usage_type": None,
+                }
+            )
+        day += timedelta(days=1)
+    return rows
 
 
 _CUR_OPTIONAL = (
@@ -701,6 +791,7 @@ _CATEGORY = {
     "Tax": "Tax",
     "Credit": "Credit",
     "Refund": "Adjustment",
+    "Fee": "Purchase",
 }
 _SERVICE = {
     "AmazonEC2": ("Amazon Elastic Compute Cloud", "Compute"),
@@ -736,7 +827,13 @@ def focus_rows(cur: dict[str, Any]) -> list[dict[str, Any]]:
         "charge_category": _CATEGORY.get(item_type, "Usage"),
         "charge_class": None,
         "charge_description": cur["line_item_line_item_description"],
-        "charge_frequency": "Recurring" if item_type.endswith("Fee") else "Usage-Based",
+        "charge_frequency": (
+            "One-Time"
+            if item_type in ("Fee", "SavingsPlanUpfrontFee")
+            else "Recurring"
+            if item_type.endswith("Fee")
+            else "Usage-Based"
+        ),
         "billed_cost": cur["line_item_unblended_cost"],
         "effective_cost": cur["_effective"],
         "list_cost": cur["pricing_public_on_demand_cost"],
@@ -866,20 +963,84 @@ def _by_month(rows: list[dict[str, Any]], column: str) -> dict[str, list[dict[st
     return dict(sorted(months.items()))
 
 
-def write_files(demo: CostDemo, products: dict[str, DataProduct]) -> dict[str, list[Path]]:
-    """Write one file per product and month where each cost product's spec expects its files.
+def _focus_csv(product: DataProduct, rows: list[dict[str, Any]], path: Path) -> Path:
+    """FOCUS as AWS exports it in CSV: gzip, PascalCase headers, tags as JSON text, NULL for no value."""
+    names = [c.name for c in product.schema_]
+    text = io.StringIO()
+    writer = csv.writer(text, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")  # doubles inner quotes
+    writer.writerow([_pascal(n) for n in names])
+    for r in rows:
+        writer.writerow([_csv_value(r.get(n)) for n in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.getvalue().encode(), mtime=0))
+    return path
 
-    A second run with the same seed overwrites the same files (one per billing period, as Data Exports
-    re-delivers a period), so nothing lands twice.
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+# When each billing period's deliveries were made: the day after the month closed, 06:00 UTC; the
+# open month's early delivery on its 16th. Folder names and file times both follow it.
+def _delivered_at(month: str, early: bool) -> datetime:
+    first = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    if early:
+        return first + timedelta(days=15, hours=6)
+    return _at(_next_month(first.date()), 6)
+
+
+def _deliver(path: Path, at: datetime) -> Path:
+    """Give the delivered file its delivery time (the landing orders deliveries by it)."""
+    os.utime(path, (at.timestamp(), at.timestamp()))
+    return path
+
+
+def write_files(demo: CostDemo, products: dict[str, DataProduct]) -> dict[str, list[Path]]:
+    """Write each cost product's files where its spec expects them (those of `products` only).
+
+    The two bills as AWS Data Exports deliver them: `data/BILLING_PERIOD=YYYY-MM/<delivery>/` per
+    billing period, CUR 2.0 as Parquet, FOCUS as gzip CSV; the last (open) month is delivered twice,
+    first early (its first 15 days, with a charge the final delivery drops), then in full: the
+    landing keeps both, std the latest. OpenCost and telemetry files are one per month. A second run
+    with the same seed rewrites the same files (the same bill delivered again), so nothing counts twice.
     """
     written: dict[str, list[Path]] = defaultdict(list)
-    targets = (
-        ("aws_cur", demo.cur, "line_item_usage_start_date", lambda n: n),
-        ("focus_costs", demo.focus, "charge_period_start", _pascal),
+    exports = (
+        ("aws_cur", demo.cur, "bill_billing_period_start_date", "line_item_usage_start_date"),
+        ("focus_costs", demo.focus, "billing_period_start", "charge_period_start"),
+    )
+    for name, rows, period, start in exports:
+        if name not in products:
+            continue
+        product = products[name]
+        folder = Path(product.files_location()) / "data"
+        months = _by_month(rows, period)
+        for month, month_rows in months.items():
+            deliveries = [(False, month_rows)]
+            if month == max(months):
+                early = [r for r in month_rows if r[start].day <= 15]
+                deliveries.insert(0, (True, [*early, _estimate(early[0], name)]))
+            for is_early, delivered in deliveries:
+                at = _delivered_at(month, is_early)
+                target = folder / f"BILLING_PERIOD={month}" / f"{at:%Y%m%dT%H%M%SZ}"
+                if name == "aws_cur":
+                    path = _parquet(product, delivered, lambda n: n, target / f"{name}-00001.snappy.parquet")
+                else:
+                    path = _focus_csv(product, delivered, target / f"{name}-00001.csv.gz")
+                written[name].append(_deliver(path, at))
+    others = (
         ("k8s_allocations", demo.allocations, "window_start", _camel),
         ("platform_telemetry", demo.telemetry, "started_at", None),
     )
-    for name, rows, column, rename in targets:
+    for name, rows, column, rename in others:
+        if name not in products:
+            continue
         product = products[name]
         folder = Path(product.files_location())
         for month, month_rows in _by_month(rows, column).items():
@@ -889,3 +1050,22 @@ def write_files(demo: CostDemo, products: dict[str, DataProduct]) -> dict[str, l
                 path = _parquet(product, month_rows, rename, folder / f"{name}-{month}.parquet")
             written[name].append(path)
     return dict(written)
+
+
+def _estimate(like: dict[str, Any], name: str) -> dict[str, Any]:
+    """A charge an early delivery holds and the final one no longer does (AWS re-rates an open month)."""
+    cost = Decimal("42.00")
+    if name == "aws_cur":
+        return like | {
+            "identity_line_item_id": "estimated-0000000000000000000000000000000000000000",
+            "line_item_line_item_type": "Usage",
+            "line_item_unblended_cost": cost,
+            "line_item_net_unblended_cost": cost,
+            "line_item_line_item_description": "Estimated usage, re-rated in the final delivery",
+        }
+    return like | {
+        "charge_category": "Usage",
+        "billed_cost": cost,
+        "effective_cost": cost,
+        "charge_description": "Estimated usage, re-rated in the final delivery",
+    }
