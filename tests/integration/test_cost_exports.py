@@ -367,3 +367,57 @@ def test_the_demo_bill_lands_as_aws_delivers_it(tmp_path: Path, spark) -> None:
         .first()
     )
     assert tags[0]["tribe"] == "marketing"
+
+
+# A legacy CUR (CUR 1) export: AWS's own column names, tags as one column per key, ARN columns.
+LEGACY_HEADER = [
+    "identity/LineItemId", "identity/TimeInterval", "bill/BillingPeriodStartDate",
+    "bill/BillingPeriodEndDate", "bill/PayerAccountId", "lineItem/UsageAccountId", "lineItem/LineItemType",
+    "lineItem/UsageStartDate",
+    "lineItem/UsageEndDate", "lineItem/ProductCode", "lineItem/UnblendedCost", "reservation/ReservationARN",
+    "resourceTags/user:tribe", "resourceTags/user:squad",
+]  # fmt: skip
+RI = "arn:aws:ec2:us-east-1:210000000002:reserved-instances/ri-legacy"
+
+
+def _legacy_item(
+    item_id: str, item_type: str, cost: str, arn: str = "", tribe: str = "", squad: str = ""
+) -> list[str]:
+    day = "2026-10-02T00:00:00Z"
+    return [
+        item_id, f"{day}/2026-10-03T00:00:00Z", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z",
+        "111122223333", "210000000002", item_type, day, "2026-10-03T00:00:00Z", "AmazonEC2", cost, arn,
+        tribe, squad,
+    ]  # fmt: skip
+
+
+def test_a_legacy_cur_export_lands_into_the_cur2_contract(tmp_path: Path, spark) -> None:
+    cur = _demo_product(tmp_path, "aws_cur")
+    text = (tmp_path / f"{cur.name}.yaml").read_text().replace("format: parquet", "format: csv")
+    cur = write_product(tmp_path, text, cur.name)
+    # CUR 1's layout: <report>/<yyyymmdd-yyyymmdd>/<assembly id>/<report>-1.csv.gz
+    folder = tmp_path / "drops" / "aws_cur" / "legacy" / "20261001-20261101" / "0f3c9a8e-assembly"
+    _write_export(
+        folder,
+        [
+            _legacy_item("li-usage", "Usage", "10.5", tribe="consumer", squad="checkout"),
+            _legacy_item("li-untagged", "Usage", "2.25"),
+            _legacy_item("li-ri-fee", "Fee", "700.8", arn=RI),
+        ],
+        "legacy-1.csv.gz",
+        LEGACY_HEADER,
+    )
+
+    result = _land_and_standardize(cur, spark)
+    assert result.success
+    assert spark.table(f"std.{cur.name}__rejects").count() == 0
+    rows = {r["identity_line_item_id"]: r for r in spark.table(f"std.{cur.name}").collect()}
+    assert rows["li-usage"]["resource_tags"] == {"user_tribe": "consumer", "user_squad": "checkout"}
+    assert rows["li-usage"]["line_item_unblended_cost"] == Decimal("10.5")
+    assert rows["li-untagged"]["resource_tags"] == {}  # empty tag cells are no tags
+    # The ARN that makes a Fee an RI upfront fee (amortized, not counted again) is kept.
+    assert rows["li-ri-fee"]["reservation_reservation_a_r_n"] == RI
+    (std,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path[0] == "std"]
+    lineage = std.materialization.metadata["dagster/column_lineage"].value
+    tags = {dep.column_name for dep in lineage.deps_by_column["resource_tags"]}
+    assert tags == {"resourceTags/user:tribe", "resourceTags/user:squad"}

@@ -77,3 +77,61 @@ def test_unsafe_changes_are_refused_naming_the_column(columns: list[ContractColu
 )
 def test_the_raw_payload_follows_only_safe_promotions(old: str, new: str, widening: bool) -> None:
     assert land_kafka._widening(old, new) is widening
+
+
+# Legacy CUR (CUR 1) column names, as AWS's CUR 1 -> CUR 2.0 column mapping lists them, against the
+# CUR 2.0 contract names of product_specs/platform/aws_cur.yaml.
+LEGACY_CUR = [
+    "identity/LineItemId",
+    "bill/BillingPeriodStartDate",
+    "lineItem/UnblendedCost",
+    "lineItem/LineItemType",
+    "savingsPlan/SavingsPlanARN",
+    "reservation/ReservationARN",
+    "splitLineItem/SplitCost",
+    "resourceTags/user:tribe",
+    "resourceTags/user:squad",
+    "resourceTags/user:cost_pool",
+]
+CUR2 = [
+    ContractColumn("identity_line_item_id", "string", required=True),
+    ContractColumn("bill_billing_period_start_date", "timestamp", required=True),
+    ContractColumn("line_item_unblended_cost", "decimal(24,10)", required=True),
+    ContractColumn("line_item_line_item_type", "string", required=True),
+    ContractColumn("savings_plan_savings_plan_a_r_n", "string"),
+    ContractColumn("reservation_reservation_a_r_n", "string"),
+    ContractColumn("split_line_item_split_cost", "decimal(24,10)"),
+    ContractColumn("resource_tags", "map<string,string>"),
+    ContractColumn("line_item_resource_id", "string"),
+]
+
+
+def test_a_legacy_cur_export_meets_the_cur2_contract() -> None:
+    sourced = {c.name: casting.files_source(c, LEGACY_CUR, CUR2) for c in CUR2}
+    assert {name: s.source for name, s in sourced.items() if not s.gathered} == {
+        "identity_line_item_id": "identity/LineItemId",
+        "bill_billing_period_start_date": "bill/BillingPeriodStartDate",
+        "line_item_unblended_cost": "lineItem/UnblendedCost",
+        "line_item_line_item_type": "lineItem/LineItemType",
+        "savings_plan_savings_plan_a_r_n": "savingsPlan/SavingsPlanARN",  # ARN is a_r_n in CUR 2.0
+        "reservation_reservation_a_r_n": "reservation/ReservationARN",
+        "split_line_item_split_cost": "splitLineItem/SplitCost",
+        "line_item_resource_id": None,  # not in this export: read as null, never guessed
+    }
+    # The flattened tag columns are gathered into CUR 2.0's map, keyed as CUR 2.0 writes its keys.
+    assert sourced["resource_tags"].gathered == (
+        ("user_tribe", "resourceTags/user:tribe"),
+        ("user_squad", "resourceTags/user:squad"),
+        ("user_cost_pool", "resourceTags/user:cost_pool"),
+    )
+
+
+def test_loose_matching_never_takes_another_contract_columns_source() -> None:
+    contract = [ContractColumn("order_id", "string"), ContractColumn("orderid", "string")]
+    # `order_id` matches exactly; `orderid` must not also read it (it is order_id's), nor read `Order_ID`
+    # when two raw columns would fit.
+    assert casting.files_source(contract[0], ["order_id"], contract).source == "order_id"
+    assert casting.files_source(contract[1], ["order_id"], contract).source is None
+    assert casting.files_source(contract[1], ["Order_I_D", "or_derid"], contract).source is None
+    tags = ContractColumn("tags", "map<string,string>")
+    assert casting.files_source(tags, ["tags"], [tags]).gathered == ()  # delivered as a map: read as is

@@ -30,10 +30,15 @@ ROW_DIGITS = 12
 
 @dataclass(frozen=True)
 class SourcedColumn:
-    """A contract column and the raw column it is read from (None: no source, read as null)."""
+    """A contract column and the raw column it is read from (None: no source, read as null).
+
+    `gathered`: a map column an export delivers flattened, one column per key (legacy CUR's
+    `resourceTags/user:team`), as (key, raw column) pairs; `source` then names the map `typed` builds.
+    """
 
     column: ContractColumn
     source: str | None
+    gathered: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,22 +116,69 @@ def resolve_sources(raw_schema: StructType, job: StandardizeInput) -> Sources:
     """Each contract column's raw source (`payload.x` for Kafka, a column for files).
 
     Source names are matched after snake_case normalization; a column with no source reads as null.
+    Files are matched as exports name columns across versions too (legacy CUR's `lineItem/UnblendedCost`
+    is CUR 2.0's `line_item_unblended_cost` by snake_case already), `files_source`.
     """
     if job.source_kind == "kafka":
         payload = raw_schema["payload"].dataType
         fields = {snake_case(f.name): f"payload.{f.name}" for f in payload.fields}  # type: ignore[attr-defined]
-        raw_columns = ["topic", "partition", "offset"]
-    else:
-        names = [f.name for f in raw_schema.fields if f.name not in METADATA_COLUMNS]
-        fields = {snake_case(n): n for n in names}
-        raw_columns = names
-    columns = [SourcedColumn(c, fields.get(c.name)) for c in job.columns]
-    return Sources(job.source_kind, columns, raw_columns)
+        columns = [SourcedColumn(c, fields.get(c.name)) for c in job.columns]
+        return Sources(job.source_kind, columns, ["topic", "partition", "offset"])
+    names = [f.name for f in raw_schema.fields if f.name not in METADATA_COLUMNS]
+    return Sources(job.source_kind, [files_source(c, names, job.columns) for c in job.columns], names)
+
+
+def files_source(column: ContractColumn, names: list[str], contract: list[ContractColumn]) -> SourcedColumn:
+    """Where a files product's contract column comes from among the raw columns `names`.
+
+    In order: the column whose snake_case name is the contract name; else the one equal to it but for
+    underscores, when only one is and it is not another contract column's (CUR 2.0 writes `ARN` as
+    `a_r_n`: legacy CUR's `reservation/ReservationARN` is `reservation_reservation_a_r_n`); else, for a
+    `map<string,string>` column, the columns named `<column>_<key>`, gathered into the map (legacy CUR's
+    `resourceTags/user:team` is key `user_team` of `resource_tags`, as CUR 2.0 writes it).
+    """
+    taken = {c.name for c in contract}
+    snake = {n: snake_case(n) for n in names}
+    exact = [n for n in names if snake[n] == column.name]
+    if exact:
+        return SourcedColumn(column, exact[0])
+    compact = column.name.replace("_", "")
+    loose = [n for n in names if snake[n].replace("_", "") == compact and snake[n] not in taken]
+    if len(loose) == 1:
+        return SourcedColumn(column, loose[0])
+    if column.type.replace(" ", "").lower() == "map<string,string>":
+        prefix = f"{column.name}_"
+        pairs = tuple(
+            (snake[n][len(prefix) :], n)
+            for n in names
+            if snake[n].startswith(prefix) and snake[n] not in taken
+        )
+        if pairs:
+            return SourcedColumn(column, f"__tardis_gathered_{column.name}", pairs)
+    return SourcedColumn(column, None)
+
+
+def gathered_map(pairs: tuple[tuple[str, str], ...]) -> Column:
+    """The map of a flattened export's key columns: each key with a value (an empty cell is no tag)."""
+    entries = F.array(
+        *[
+            F.struct(F.lit(key).alias("key"), F.col(quote(raw)).cast("string").alias("value"))
+            for key, raw in pairs
+        ]
+    )
+    present = F.filter(entries, lambda e: e["value"].isNotNull() & (e["value"] != ""))
+    return F.map_from_entries(present)
 
 
 def column_lineage(sources: Sources, raw_asset_key: list[str]) -> Lineage:
-    """Column lineage: each std column <- the raw column it is read from."""
-    return {s.column.name: [ColumnDep(raw_asset_key, s.source)] for s in sources.columns if s.source}
+    """Column lineage: each std column <- the raw column(s) it is read from."""
+    lineage: Lineage = {}
+    for s in sources.columns:
+        if s.gathered:
+            lineage[s.column.name] = [ColumnDep(raw_asset_key, raw) for _, raw in s.gathered]
+        elif s.source:
+            lineage[s.column.name] = [ColumnDep(raw_asset_key, s.source)]
+    return lineage
 
 
 def leaf_count(expression: str, data_type: DataType, depth: int = 0) -> str:
@@ -160,6 +212,9 @@ def typed(
     has_pii = any(c.pii for c in job.columns)
     if has_pii:
         df = with_hmac_pads(df, pii_key)
+    for sourced in sources.columns:
+        if sourced.gathered:
+            df = df.withColumn(sourced.source, gathered_map(sourced.gathered))
     ordered_by = job.load.version_by if job.load.type == "scd2" else None
     for sourced in sources.columns:
         column, raw = sourced.column, sourced.source
