@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import HAND_OUT, HAND_SRC, model_bill
+from cost_build import model_bill
 
 pytestmark = pytest.mark.platform
 
 DAY = datetime(2026, 10, 2, tzinfo=UTC)
 PERIOD = datetime(2026, 10, 1, tzinfo=UTC)
 CENT = Decimal("0.005")
+HAND_SRC, HAND_OUT = "cost_test_hand_src", "cost_test_hand"
 
 # A hand-checked bill: one line per line item type, and what its amortized cost must be.
 HAND_BILL: list[tuple[str, dict[str, Any], Decimal]] = [
@@ -68,6 +69,10 @@ HAND_BILL: list[tuple[str, dict[str, Any], Decimal]] = [
     ("Fee", {"line_item_unblended_cost": Decimal("15.00")}, Decimal("15.00")),
     # A discount line (negative) is its unblended cost; the CUR exports found in the field carry it.
     ("Discount", {"line_item_unblended_cost": Decimal("-1.00")}, Decimal("-1.00")),
+    # Bundled and Enterprise Discount Program discounts likewise (the query library's ELSE branch): a
+    # discount is what it takes off the bill, once.
+    ("BundledDiscount", {"line_item_unblended_cost": Decimal("-0.50")}, Decimal("-0.50")),
+    ("EdpDiscount", {"line_item_unblended_cost": Decimal("-2.00")}, Decimal("-2.00")),
 ]
 POOL_COST = Decimal("90.00")  # EMR pool whose steps report CPU-seconds only
 BLEND_POOL_COST = Decimal("40.00")  # a second pool whose steps report CPU- and memory-seconds
@@ -221,7 +226,7 @@ def test_hand_bill_reconciles(spark, hand_tables) -> None:
     expected = sum((e for _, _, e in HAND_BILL), Decimal(0)) + POOL_COST + BLEND_POOL_COST
     assert row["bill_effective_cost"] == expected
     assert row["allocated_cost"] == POOL_COST + BLEND_POOL_COST  # the pools, handed to their jobs
-    assert row["shared_cost"] == Decimal("-24.48")  # RI/SP unused, tax, credit, refund, fees, discount
+    assert row["shared_cost"] == Decimal("-26.98")  # RI/SP unused, tax, credit, refund, fees, discounts
     assert row["unallocated_cost"] == Decimal("23.60")  # untagged usage
     assert row["difference"] == 0
 

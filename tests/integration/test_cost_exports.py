@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from cost_build import run_dbt, write_source_table
 from pyspark.sql import functions as F  # noqa: N812 - the PySpark convention
 from repo_root import PROJECT_ROOT
 from spec_builder import product_yaml, write_product
@@ -367,6 +368,40 @@ def test_the_demo_bill_lands_as_aws_delivers_it(tmp_path: Path, spark) -> None:
         .first()
     )
     assert tags[0]["tribe"] == "marketing"
+
+    # The cost models over what was published reconcile, per day and provider, to the delivered files.
+    source, out = f"it_cost_src_{uuid.uuid4().hex[:8]}", f"it_cost_{uuid.uuid4().hex[:8]}"
+    catalog = {p.name: p for p in products}
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {source}")
+    for name, product in (("aws_cur", cur), ("focus_costs", focus)):
+        spark.sql(f"CREATE TABLE {source}.{name} USING iceberg AS SELECT * FROM std.{product.name}")
+    for name in ("k8s_allocations", "platform_telemetry"):
+        write_source_table(spark, source, catalog[name], [])
+    run_dbt(tmp_path / "dbt", source, out, ["focus", "cur"])
+    # The final deliveries (the early one of October is replaced), read with Python's csv and gzip.
+    final = [p for p in written["focus_costs"] if "/20261016T060000Z/" not in p.as_posix()]
+    from_files: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for path in final:
+        with gzip.open(path, "rt", newline="") as f:
+            for row in csv.DictReader(f):
+                from_files[(row["ChargePeriodStart"][:10], row["ProviderName"])] += Decimal(
+                    row["EffectiveCost"]
+                )
+    reconciled = spark.sql(f"select * from {out}.cost_reconciliation").collect()
+    focus_days = {
+        (str(r["usage_date"]), r["provider"]): r["bill_effective_cost"]
+        for r in reconciled
+        if r["cost_input"] == "focus"
+    }
+    assert focus_days == dict(from_files)
+    assert all(r["difference"] == 0 for r in reconciled)
+    # The CUR of the same bill, amortized by the models' rules, gives AWS's FOCUS EffectiveCost each day.
+    cur_days = {
+        str(r["usage_date"]): r["bill_effective_cost"] for r in reconciled if r["cost_input"] == "cur"
+    }
+    aws_days = {day: total for (day, provider), total in from_files.items() if provider == "AWS"}
+    assert cur_days.keys() == aws_days.keys()
+    assert all(abs(cur_days[d] - aws_days[d]) < Decimal("0.000001") for d in aws_days)
 
 
 # A legacy CUR (CUR 1) export: AWS's own column names, tags as one column per key, ARN columns.
