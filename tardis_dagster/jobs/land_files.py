@@ -12,6 +12,7 @@ Input: `core.jobs_io.FilesLandingInput`; result: `FilesLandingResult`.
 from __future__ import annotations
 
 import time
+from collections.abc import KeysView
 from dataclasses import dataclass
 from functools import reduce
 
@@ -81,11 +82,15 @@ def list_files(spark: SparkSession, uri: str, pattern: str) -> list[SourceFile] 
 
 @dataclass(frozen=True)
 class Ledger:
-    """What the raw table and its quarantine already hold (the ledger is the data itself): the files
-    landed, and per file the modification times landed with the latest landing time of each."""
+    """What the raw table and its quarantine already hold (the ledger is the data itself): per file
+    landed, the modification times it was landed with and when it was last landed (epoch µs)."""
 
-    paths: frozenset[str]
     versions: dict[str, tuple[frozenset[int], int]]
+
+    @property
+    def paths(self) -> KeysView[str]:
+        """The files landed, in any version."""
+        return self.versions.keys()
 
     def holds(self, file: SourceFile, redeliveries: bool) -> bool:
         """Whether `file` is landed already: its path at all, or with `redeliveries` this version of it.
@@ -93,18 +98,17 @@ class Ledger:
         A file recorded before modification times were (none known) counts as this version unless it
         was written after it was landed.
         """
-        if file.path not in self.paths:
+        if file.path not in self.versions:
             return False
         if not redeliveries:
             return True
-        times, landed_at = self.versions.get(file.path, (frozenset(), 0))
+        times, landed_at = self.versions[file.path]
         return file.modified_micros in times or (not times and file.modified_micros <= landed_at)
 
 
 def landed_files(spark: SparkSession, table: str, quarantine_table: str) -> Ledger:
     """The files recorded in the raw table or in quarantine, with the versions of each."""
-    paths: set[str] = set()
-    versions: dict[str, tuple[set[int], int]] = {}
+    versions: dict[str, tuple[frozenset[int], int]] = {}
     for name in (table, quarantine_table):
         if not table_exists(spark, name):
             continue
@@ -115,12 +119,9 @@ def landed_files(spark: SparkSession, table: str, quarantine_table: str) -> Ledg
             f"FROM {name} GROUP BY _source_file"
         ).collect()
         for r in rows:
-            paths.add(r["_source_file"])
-            times, at = versions.setdefault(r["_source_file"], (set(), 0))
-            times.update(int(t) for t in r["times"])
-            versions[r["_source_file"]] = (times, max(at, int(r["at"] or 0)))
-    frozen = {p: (frozenset(t), at) for p, (t, at) in versions.items()}
-    return Ledger(frozenset(paths), frozen)
+            times, at = versions.get(r["_source_file"], (frozenset(), 0))
+            versions[r["_source_file"]] = (times | {int(t) for t in r["times"]}, max(at, int(r["at"] or 0)))
+    return Ledger(versions)
 
 
 def _reader(spark: SparkSession, fmt: str, options: dict[str, str]):
